@@ -1,0 +1,153 @@
+"""A case's life: its timeline (record + the team's notes), derived state and step times.
+
+The state is never stored; it is derived here, in event order, exactly as DESIGN.md
+("The figures") defines it. The team's note has the last word over gathered data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from generator.config import Config
+from generator.model import Case, Event, Note
+
+RESPONSE_KINDS = frozenset({"reply", "moved_private", "follow_up", "resolved", "closed"})
+ANSWER_KINDS = frozenset({"reply", "moved_private", "follow_up"})
+STATUS_KINDS = frozenset({"resolved", "closed", "reopened"})
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event on the timeline as the site shows it."""
+
+    event: Event
+    from_note: bool
+    counts: bool  # a brand response that counts (not a bot's)
+    applied: bool  # False when a later team note overrides this gathered status change
+    bot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case as of "now": its timeline, derived state and times."""
+
+    case: Case
+    note: Note | None
+    opened: datetime
+    steps: tuple[Step, ...]
+    state: str  # with the hidden/removed overlay
+    base_state: str  # open | responded | resolved | closed
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    hidden_reason: str | None
+    removed_reason: str | None
+    last_event_at: datetime
+
+    @property
+    def id(self) -> str:
+        """The case id."""
+        return self.case.id
+
+    @property
+    def channel(self) -> str:
+        """The case's channel."""
+        return self.case.channel
+
+    @property
+    def hidden(self) -> bool:
+        """Left out of every figure (but counted)."""
+        return self.state == "hidden"
+
+    @property
+    def removed(self) -> bool:
+        """Content taken down at the author's request; dates and counts stay."""
+        return self.state == "removed"
+
+
+def note_events(note: Note) -> list[Event]:
+    """The team's decisions as timeline events (brand, at the decision's time)."""
+    events = []
+    for decision in note.decisions:
+        text = decision.note if decision.status not in ("hidden", "removed") else decision.reason
+        events.append(
+            Event(
+                kind=decision.status,
+                at=decision.at,
+                by="brand",
+                agent=decision.agent,
+                text=text or None,
+            )
+        )
+    return events
+
+
+def derive(case: Case, note: Note | None, now: datetime, config: Config) -> CaseView | None:
+    """The case as of `now`, or None if it has not opened by then."""
+    record = [(e.at, 0, i, e) for i, e in enumerate(case.events) if e.at <= now]
+    complaints = [e.at for _, _, _, e in record if e.kind == "complaint"]
+    if not complaints:
+        return None
+    opened = min(complaints)
+    from_notes = [(e.at, 1, i, e) for i, e in enumerate(note_events(note))] if note else []
+    from_notes = [item for item in from_notes if item[0] <= now]
+    ordered = sorted([*record, *from_notes], key=lambda item: (item[0], item[1], item[2]))
+    note_word = max((item[0] for item in from_notes), default=None)
+
+    state = "open"
+    answered = False
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    hidden_reason: str | None = None
+    removed_reason: str | None = None
+    steps: list[Step] = []
+    for at, source, _, event in ordered:
+        is_note = source == 1
+        bot = event.by == "brand" and config.is_bot(case.channel, event.handle)
+        counts = event.by == "brand" and not bot and event.kind in RESPONSE_KINDS
+        applied = True
+        if not is_note and note_word is not None and event.kind in STATUS_KINDS and at >= note_word:
+            applied = False
+        if counts and first_response_at is None:
+            first_response_at = max(at, opened)
+        if applied:
+            if event.kind in ANSWER_KINDS and counts and state == "open":
+                state = "responded"
+            elif event.kind == "resolved":
+                state, resolved_at = "resolved", at
+            elif event.kind == "closed":
+                state = "closed"
+            elif event.kind == "reopened":
+                state = "responded" if answered else "open"
+                hidden_reason = None
+            elif event.kind == "hidden":
+                hidden_reason = event.text or "no reason given"
+            elif event.kind == "removed":
+                removed_reason = event.text or "author request"
+        if counts:
+            answered = True
+        steps.append(Step(event, is_note, counts, applied, bot))
+
+    overlay = "removed" if removed_reason else "hidden" if hidden_reason else state
+    return CaseView(
+        case=case,
+        note=note,
+        opened=opened,
+        steps=tuple(steps),
+        state=overlay,
+        base_state=state,
+        first_response_at=first_response_at,
+        resolved_at=resolved_at if state == "resolved" else None,
+        hidden_reason=hidden_reason if overlay == "hidden" else None,
+        removed_reason=removed_reason,
+        last_event_at=max(s.event.at for s in steps),
+    )
+
+
+def derive_all(
+    cases: Iterable[Case], notes: dict[str, Note], now: datetime, config: Config
+) -> list[CaseView]:
+    """Every case that exists at `now`, oldest opening first (ties by id)."""
+    views = [derive(c, notes.get(c.id), now, config) for c in cases]
+    return sorted((v for v in views if v is not None), key=lambda v: (v.opened, v.id))

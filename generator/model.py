@@ -1,0 +1,236 @@
+"""The record: cases and their events (the public JSONL contract), and the team's notes."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from generator.times import NOT_AN_INSTANT, format_instant, parse_instant
+
+EventKind = Literal[
+    "complaint",
+    "reply",
+    "customer_reply",
+    "moved_private",
+    "follow_up",
+    "resolved",
+    "closed",
+    "reopened",
+    "hidden",
+    "removed",
+    "note",
+]
+EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
+By = Literal["customer", "brand", "system"]
+State = Literal["open", "responded", "resolved", "closed", "hidden", "removed"]
+STATES: tuple[str, ...] = State.__args__  # type: ignore[attr-defined]
+NoteStatus = Literal["resolved", "closed", "hidden", "removed", "reopened", "note"]
+
+CASE_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}-[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")
+MAX_TEXT = 200_000
+
+
+def _instant(value: object) -> object:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise PydanticCustomError("instant", NOT_AN_INSTANT)
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("instant", NOT_AN_INSTANT)
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise PydanticCustomError("instant", NOT_AN_INSTANT) from None
+
+
+def _clean_text(value: str) -> str:
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise PydanticCustomError("surrogate", "contains an invalid (lone surrogate) character")
+    if "\x00" in value:
+        raise PydanticCustomError("nul", "contains a NUL character")
+    return value
+
+
+def _url(value: str) -> str:
+    value = _clean_text(value)
+    if not re.match(r"^https?://[^\s]+$", value, re.IGNORECASE):
+        raise PydanticCustomError("url", "must be an http(s) URL")
+    return value
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_instant),
+    PlainSerializer(format_instant, return_type=str),
+]
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_clean_text)]
+Short = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_clean_text)]
+Url = Annotated[str, Field(max_length=4000), AfterValidator(_url)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Author(_Record):
+    """Who posted the complaint, as the channel shows them."""
+
+    handle: Short | None = None
+    name: Short | None = None
+    reach: Annotated[int, Field(ge=0)] | None = None
+
+
+class Event(_Record):
+    """One step on a case's timeline."""
+
+    kind: EventKind
+    at: Instant
+    by: By
+    url: Url | None = None
+    text: Text | None = None
+    agent: Short | None = None
+    handle: Short | None = None
+    seen_at: Instant | None = None
+    precision: Literal["day"] | None = None
+
+
+class Case(_Record):
+    """A complaint made in public, with every public step that followed."""
+
+    id: Annotated[str, Field(max_length=240)]
+    channel: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+    url: Url | None = None
+    title: Annotated[str, Field(max_length=1000), AfterValidator(_clean_text)] | None = None
+    author: Author | None = None
+    tags: list[Short] = Field(default_factory=list)
+    events: Annotated[list[Event], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        if not CASE_ID_RE.match(self.id) or not self.id.startswith(self.channel + "-"):
+            raise PydanticCustomError(
+                "case_id",
+                "id must be '<channel>-<native id>' using letters, digits, '.', '_', '~', '-'",
+            )
+        if not any(e.kind == "complaint" for e in self.events):
+            raise PydanticCustomError("no_complaint", "events: a case needs a complaint event")
+        return self
+
+    @property
+    def opened(self) -> datetime:
+        """The earliest complaint event (whatever "now" is)."""
+        return min(e.at for e in self.events if e.kind == "complaint")
+
+    def shard(self) -> str:
+        """The month file this case lives in: YYYY-MM of its opening."""
+        return self.opened.strftime("%Y-%m")
+
+
+def case_to_line(case: Case) -> str:
+    """The canonical one-line JSON form (fields in contract order, no empty optionals)."""
+    data = case.model_dump(mode="json", exclude_none=True)
+    if not data.get("tags"):
+        data.pop("tags", None)
+    if data.get("author") == {}:
+        data.pop("author")
+    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+
+
+def event_key(event: Event) -> tuple[Any, ...]:
+    """Identity of an event for de-duplication: every field, times as instants."""
+    return tuple(event.model_dump().values())
+
+
+def ordered_events(events: list[Event]) -> list[Event]:
+    """Events ordered by `at`; ties keep their file order."""
+    return sorted(events, key=lambda e: e.at)
+
+
+def merge_cases(old: Case, new: Case) -> Case:
+    """Merge a newer copy of a case into the stored one.
+
+    Known fields keep their stored value and only gaps are filled; tags are a union;
+    events are appended unless an identical event is already there. Merging the same
+    case twice changes nothing.
+    """
+    if old.channel != new.channel:
+        raise ValueError(f"case {old.id}: channel {new.channel!r} differs from {old.channel!r}")
+    seen = {event_key(e) for e in old.events}
+    events = list(old.events)
+    for event in new.events:
+        key = event_key(event)
+        if key not in seen:
+            seen.add(key)
+            events.append(event)
+    author = old.author
+    if new.author is not None:
+        base = old.author.model_dump() if old.author else {}
+        fill = {k: v for k, v in new.author.model_dump().items() if base.get(k) is None}
+        author = Author.model_validate({**base, **fill})
+    tags = list(old.tags) + [t for t in new.tags if t not in old.tags]
+    return old.model_copy(
+        update={
+            "url": old.url or new.url,
+            "title": old.title if old.title is not None else new.title,
+            "author": author,
+            "tags": tags,
+            "events": ordered_events(events),
+        }
+    )
+
+
+class Decision(_Record):
+    """One decision of the team about a case (the current one, or one from its history)."""
+
+    status: NoteStatus
+    at: Instant
+    agent: Short | None = None
+    reason: Short | None = None
+    note: Text | None = None
+
+
+class Note(_Record):
+    """`content/notes/<id>.md`: the team's current decision, its public note, and history."""
+
+    case_id: str
+    status: NoteStatus
+    at: Instant
+    agent: Short | None = None
+    reason: Short | None = None
+    body: Text = ""
+    history: list[Decision] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _explained(self) -> Note:
+        for d in [*self.history, self.current]:
+            if d.status in ("hidden", "removed") and not d.reason:
+                raise PydanticCustomError("reason", f"reason: a {d.status} case needs a reason")
+            if d.status in ("resolved", "closed") and not (d.note or "").strip():
+                what = "what changed" if d.status == "resolved" else "why it ends without a fix"
+                raise PydanticCustomError("body", f"body: a {d.status} note must say {what}")
+        return self
+
+    @property
+    def current(self) -> Decision:
+        """The note's own decision as a Decision."""
+        return Decision(
+            status=self.status, at=self.at, agent=self.agent, reason=self.reason, note=self.body
+        )
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """History then the current decision, ordered by time (ties keep that order)."""
+        return sorted([*self.history, self.current], key=lambda d: d.at)

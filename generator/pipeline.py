@@ -1,0 +1,258 @@
+"""Wires the layers: load everything, then build, import, decide, check, show."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from generator.config import Config, load_config
+from generator.errors import HeardError, Problem, ProblemsError
+from generator.exports import api_files
+from generator.lifecycle import CaseView, derive, derive_all
+from generator.metrics import summary
+from generator.model import Case, Note, NoteStatus, merge_cases
+from generator.publish import PublishReport, publish
+from generator.render import Renderer, SiteData
+from generator.store import (
+    Page,
+    Record,
+    load_notes,
+    load_pages,
+    load_record,
+    read_import_jsonl,
+    save_note,
+    save_record,
+)
+from generator.times import format_instant
+
+
+@dataclass
+class Site:
+    """A site folder, fully loaded (zola-style: load everything, then build)."""
+
+    root: Path
+    config: Config
+    record: Record
+    notes: dict[str, Note]
+    pages: list[Page]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_site(root: Path) -> Site:
+    """Config (its problems raise), record, notes and pages (their problems are collected)."""
+    config = load_config(root)
+    record = load_record(root)
+    notes, note_problems = load_notes(root)
+    pages, page_problems = load_pages(root)
+    return Site(root, config, record, notes, pages, [*note_problems, *page_problems])
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `heard build` did."""
+
+    cases: int
+    skipped_lines: int
+    published: PublishReport
+
+
+def views_of(site: Site, now: datetime) -> list[CaseView]:
+    """Every case as of `now`."""
+    return derive_all(site.record.cases.values(), site.notes, now, site.config)
+
+
+def summary_of(site: Site, views: list[CaseView], now: datetime) -> dict[str, object]:
+    """The api/summary.json document."""
+    policy = site.config.policy
+    return summary(
+        views,
+        now,
+        brand=site.config.site.brand,
+        window_days=policy.window_days,
+        response_target=policy.response_target,
+    )
+
+
+def activity(views: list[CaseView]) -> dict[str, datetime]:
+    """Per channel, the latest moment the record shows anything happening (or being seen)."""
+    latest: dict[str, datetime] = {}
+    for view in views:
+        for step in view.steps:
+            moment = max(step.event.at, step.event.seen_at or step.event.at)
+            if view.channel not in latest or moment > latest[view.channel]:
+                latest[view.channel] = moment
+    return latest
+
+
+def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> BuildReport:
+    """Build the whole site into `out`. Bad record lines stop it unless `keep_going`."""
+    site = load_site(root)
+    if site.problems or (site.record.problems and not keep_going):
+        raise ProblemsError([*site.record.problems, *site.problems])
+    skipped = len({(p.file, p.line) for p in site.record.problems})
+    views = views_of(site, now)
+    doc = summary_of(site, views, now)
+    data = SiteData(site.config, views, doc, site.pages, now, activity(views))
+    renderer = Renderer(root, site.config)
+    files = itertools.chain(renderer.render(data), api_files(views, doc, now))
+    return BuildReport(len(views), skipped, publish(out, files))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What `heard import` changed in the record."""
+
+    read: int
+    new_cases: int
+    updated_cases: int
+    new_events: int
+    files: list[str]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def import_cases(
+    root: Path,
+    path: Path,
+    *,
+    fmt: Literal["jsonl", "twcs"],
+    brand: str | None = None,
+) -> ImportReport:
+    """Merge an export into the record; all-or-nothing, idempotent."""
+    load_config(root)
+    record = load_record(root)
+    if record.problems:
+        raise ProblemsError(
+            [
+                *record.problems,
+                Problem("content/cases", None, None, "fix the record before importing into it"),
+            ]
+        )
+    shown = str(path)
+    skipped: dict[str, int] = {}
+    if fmt == "twcs":
+        if not brand:
+            raise HeardError("--brand HANDLE is required with --format twcs")
+        from generator.sources.twcs import read_twcs
+
+        if not path.is_file():
+            raise HeardError(f"{shown}: no such file")
+        result = read_twcs(path, brand, shown=shown)
+        incoming = result.cases
+        skipped = {
+            "missing parent": result.skipped_missing_parent,
+            "other brand": result.skipped_other_brand,
+        }
+    else:
+        incoming = read_import_jsonl(path, shown)
+    cases = dict(record.cases)
+    new_cases = updated = new_events = 0
+    for case in incoming:
+        known = cases.get(case.id)
+        if known is None:
+            cases[case.id] = case
+            new_cases += 1
+            new_events += len(case.events)
+            continue
+        try:
+            merged = merge_cases(known, case)
+        except ValueError as exc:
+            raise HeardError(f"{shown}: {exc}") from None
+        if merged != known:
+            updated += 1
+            new_events += len(merged.events) - len(known.events)
+            cases[case.id] = merged
+    files = save_record(root, cases.values())
+    return ImportReport(len(incoming), new_cases, updated, new_events, files, skipped)
+
+
+def find_case(site: Site, key: str) -> Case:
+    """A case by id, or by the URL of its post or of any of its events."""
+    if key in site.record.cases:
+        return site.record.cases[key]
+    wanted = key.strip().rstrip("/").casefold()
+    for case in site.record.cases.values():
+        urls = [case.url, *(e.url for e in case.events)]
+        if any(u and u.rstrip("/").casefold() == wanted for u in urls):
+            return case
+    raise HeardError(f"no case {key!r} in the record (give a case id or the URL of a post)")
+
+
+def decide(
+    root: Path,
+    key: str,
+    status: NoteStatus,
+    *,
+    now: datetime,
+    body: str | None = None,
+    reason: str | None = None,
+    agent: str | None = None,
+) -> Path:
+    """Write the team's decision to content/notes/<id>.md; an earlier one moves to history."""
+    site = load_site(root)
+    case = find_case(site, key)
+    if now < case.opened:
+        raise HeardError(
+            f"{case.id}: the decision time {format_instant(now)} is before the case opened"
+        )
+    current = site.notes.get(case.id)
+    history = []
+    if current is not None:
+        history = [*current.history, current.current]
+    data = {
+        "case_id": case.id,
+        "status": status,
+        "at": now,
+        "agent": agent,
+        "reason": reason,
+        "body": (body or "").strip("\n"),
+        "history": history,
+    }
+    try:
+        note = Note.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        hint = {"body": " (give --note or --note-file)", "reason": " (give --reason)"}
+        extra = next((h for k, h in hint.items() if msg.startswith(f"{k}:") or loc == k), "")
+        raise HeardError(f"{case.id}: {loc + ': ' if loc else ''}{msg}{extra}") from None
+    return save_note(root, note)
+
+
+def show(root: Path, key: str, now: datetime) -> CaseView:
+    """One case as of now (hidden ones too: this is the team's view)."""
+    site = load_site(root)
+    case = find_case(site, key)
+    view = derive(case, site.notes.get(case.id), now, site.config)
+    if view is None:
+        raise HeardError(f"{case.id}: opens after {format_instant(now)}")
+    return view
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `heard check` found."""
+
+    problems: list[Problem]
+    cases: int
+    notes: int
+    pages: int
+
+
+def check(root: Path) -> CheckReport:
+    """Validate config, every record line, note and page; report all problems."""
+    try:
+        site = load_site(root)
+    except ProblemsError as exc:
+        return CheckReport(exc.problems, 0, 0, 0)
+    problems = [*site.record.problems, *site.problems]
+    for case_id in sorted(set(site.notes) - set(site.record.cases)):
+        problems.append(
+            Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")
+        )
+    return CheckReport(problems, len(site.record.cases), len(site.notes), len(site.pages))

@@ -1,0 +1,398 @@
+"""The record on disk: case shards, the team's notes and free pages. Writes are atomic."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from generator.config import dotted
+from generator.errors import HeardError, Problem, ProblemsError
+from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases
+
+CASES_DIR = Path("content/cases")
+NOTES_DIR = Path("content/notes")
+PAGES_DIR = Path("content/pages")
+_TYPE_ERRORS = ("literal_error", "string_type", "int_type", "list_type", "model_type", "dict_type")
+SHARD_RE = re.compile(r"^\d{4}-\d{2}\.jsonl$")
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
+
+
+@dataclass
+class Record:
+    """Every case of the record by id, plus the problems found while reading it."""
+
+    cases: dict[str, Case] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    lines: int = 0
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file and a rename: readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_many(files: dict[Path, bytes | None]) -> None:
+    """Write (or delete, for None) several files: all temp files first, then the renames.
+
+    A failure while writing temp files leaves every target untouched.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            if data is None:
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    for path, data in files.items():
+        if data is None:
+            path.unlink(missing_ok=True)
+
+
+def shard_paths(site_dir: Path) -> list[Path]:
+    """The case shards, oldest month first."""
+    folder = site_dir / CASES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if SHARD_RE.match(p.name))
+
+
+def _shown(site_dir: Path, path: Path) -> str:
+    try:
+        return path.relative_to(site_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def validation_problems(shown: str, line: int | None, exc: ValidationError) -> list[Problem]:
+    """One Problem per pydantic error, with a dotted field path."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msg = "unknown field"
+        elif kind == "missing":
+            msg = "required"
+        elif kind in _TYPE_ERRORS:
+            msg = msg.replace("Input should be", "must be")
+        problems.append(Problem(shown, line, dotted(loc) or None, msg))
+    return problems
+
+
+def parse_case_line(raw: str, shown: str, number: int) -> Case | list[Problem]:
+    """Parse one record line into a Case, or the problems that stop it."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return [Problem(shown, number, None, f"not valid JSON: {exc.msg} (column {exc.colno})")]
+    except RecursionError:
+        return [Problem(shown, number, None, "not valid JSON: nested too deeply")]
+    if not isinstance(data, dict):
+        return [Problem(shown, number, None, "a record line must be a JSON object")]
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        return validation_problems(shown, number, exc)
+
+
+def iter_lines(path: Path, shown: str) -> Iterator[tuple[int, str] | Problem]:
+    """Non-blank lines of a UTF-8 file with their numbers; undecodable lines become Problems."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Problem(shown, number, None, f"not UTF-8 (byte {exc.start + 1})")
+                continue
+            if text.strip():
+                yield number, text
+
+
+def load_record(site_dir: Path, extra: Iterable[Path] = ()) -> Record:
+    """Read every shard. Problems are collected, never raised; duplicates are merged."""
+    record = Record()
+    for path in [*shard_paths(site_dir), *extra]:
+        shown = _shown(site_dir, path)
+        for item in iter_lines(path, shown):
+            if isinstance(item, Problem):
+                record.problems.append(item)
+                continue
+            number, text = item
+            record.lines += 1
+            parsed = parse_case_line(text, shown, number)
+            if isinstance(parsed, list):
+                record.problems.extend(parsed)
+                continue
+            known = record.cases.get(parsed.id)
+            if known is None:
+                record.cases[parsed.id] = parsed
+            else:
+                try:
+                    record.cases[parsed.id] = merge_cases(known, parsed)
+                except ValueError as exc:
+                    record.problems.append(Problem(shown, number, "channel", str(exc)))
+    return record
+
+
+def render_shards(cases: Iterable[Case]) -> dict[str, bytes]:
+    """Shard name → file bytes: one canonical line per case, sorted by id."""
+    by_month: dict[str, list[Case]] = {}
+    for case in cases:
+        by_month.setdefault(case.shard(), []).append(case)
+    return {
+        f"{month}.jsonl": "".join(
+            case_to_line(c) + "\n" for c in sorted(items, key=lambda c: c.id)
+        ).encode("utf-8")
+        for month, items in sorted(by_month.items())
+    }
+
+
+def save_record(site_dir: Path, cases: Iterable[Case]) -> list[str]:
+    """Write the whole record as shards, touching only files whose bytes change.
+
+    Returns the names of the shards written or removed.
+    """
+    wanted = render_shards(cases)
+    folder = site_dir / CASES_DIR
+    changes: dict[Path, bytes | None] = {}
+    for name, data in wanted.items():
+        path = folder / name
+        if not path.exists() or path.read_bytes() != data:
+            changes[path] = data
+    for path in shard_paths(site_dir):
+        if path.name not in wanted:
+            changes[path] = None
+    atomic_write_many(changes)
+    return sorted(p.name for p in changes)
+
+
+# --- notes -------------------------------------------------------------------------------
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """(front matter YAML or None, body, line number where the body starts)."""
+    text = text.removeprefix("\ufeff")
+    match = FRONT_MATTER_RE.match(text)
+    if not match:
+        return None, text, 1
+    return match.group(1), text[match.end() :], match.group(0).count("\n") + 1
+
+
+def _key_lines(front: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for number, line in enumerate(front.splitlines(), start=2):
+        key = re.match(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:", line)
+        if key:
+            lines.setdefault(key.group(1), number)
+    return lines
+
+
+def _yaml_value(value: Any) -> Any:
+    """YAML turns unquoted dates into datetime objects; give the model strings back."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _yaml_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_yaml_value(v) for v in value]
+    return value
+
+
+def parse_note(text: str, case_id: str, shown: str) -> Note | list[Problem]:
+    """Parse a note file's text (YAML front matter + Markdown body)."""
+    front, body, _ = split_front_matter(text)
+    if front is None:
+        return [Problem(shown, 1, None, "a note starts with YAML front matter between '---' lines")]
+    try:
+        meta = yaml.safe_load(front) if front.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        return [Problem(shown, line, None, f"invalid YAML front matter: {problem}")]
+    except RecursionError:
+        return [Problem(shown, 1, None, "invalid YAML front matter: nested too deeply")]
+    if not isinstance(meta, dict):
+        return [Problem(shown, 1, None, "the front matter must be a mapping of keys to values")]
+    lines = _key_lines(front)
+    data = {str(k): _yaml_value(v) for k, v in meta.items()}
+    if "case_id" in data or "body" in data:
+        key = "case_id" if "case_id" in data else "body"
+        return [Problem(shown, lines.get(key, 1), key, "unknown key")]
+    try:
+        return Note.model_validate({**data, "case_id": case_id, "body": body.strip("\n")})
+    except ValidationError as exc:
+        problems = validation_problems(shown, None, exc)
+        located = []
+        for p in problems:
+            top = (p.field or "").split(".")[0].split("[")[0]
+            if p.field and p.field.startswith("body"):
+                located.append(Problem(shown, lines.get("status", 1), None, p.message))
+            elif not p.field and p.message.startswith(("reason:", "body:")):
+                key = "reason" if p.message.startswith("reason:") else "status"
+                located.append(
+                    Problem(shown, lines.get(key, lines.get("status", 1)), None, p.message)
+                )
+            else:
+                located.append(Problem(shown, lines.get(top, 1), p.field, p.message))
+        return located
+
+
+def load_notes(site_dir: Path) -> tuple[dict[str, Note], list[Problem]]:
+    """Every note by case id, and the problems found."""
+    folder = site_dir / NOTES_DIR
+    notes: dict[str, Note] = {}
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return notes, problems
+    for path in sorted(folder.glob("*.md")):
+        shown = _shown(site_dir, path)
+        case_id = path.stem
+        if not CASE_ID_RE.match(case_id):
+            problems.append(Problem(shown, None, None, "file name is not a case id"))
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = path.read_bytes()[: exc.start].count(b"\n") + 1
+            problems.append(Problem(shown, line, None, "not UTF-8"))
+            continue
+        parsed = parse_note(text, case_id, shown)
+        if isinstance(parsed, list):
+            problems.extend(parsed)
+        else:
+            notes[case_id] = parsed
+    return notes, problems
+
+
+def note_text(note: Note) -> str:
+    """Serialise a note as YAML front matter + body (what `heard resolve` writes)."""
+    meta: dict[str, Any] = {"status": note.status, "at": note.model_dump(mode="json")["at"]}
+    if note.agent:
+        meta["agent"] = note.agent
+    if note.reason:
+        meta["reason"] = note.reason
+    if note.history:
+        meta["history"] = [d.model_dump(mode="json", exclude_none=True) for d in note.history]
+    front = yaml.safe_dump(
+        meta, sort_keys=False, allow_unicode=True, default_style=None, width=1000
+    )
+    body = note.body.strip("\n")
+    return f"---\n{front}---\n{body}\n" if body else f"---\n{front}---\n"
+
+
+def save_note(site_dir: Path, note: Note) -> Path:
+    """Atomically write a note file; return its path."""
+    path = site_dir / NOTES_DIR / f"{note.case_id}.md"
+    atomic_write(path, note_text(note).encode("utf-8"))
+    return path
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """A free page from content/pages/ (Markdown, written by the team)."""
+
+    slug: str
+    title: str
+    body: str
+
+
+def load_pages(site_dir: Path) -> tuple[list[Page], list[Problem]]:
+    """Free pages sorted by slug, and the problems found."""
+    folder = site_dir / PAGES_DIR
+    pages: list[Page] = []
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return pages, problems
+    for path in sorted(folder.glob("*.md")):
+        shown = _shown(site_dir, path)
+        if not re.match(r"^[a-z0-9][a-z0-9-]{0,80}$", path.stem):
+            problems.append(Problem(shown, None, None, "page names use a-z, 0-9 and '-'"))
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(shown, None, None, "not UTF-8"))
+            continue
+        front, body, _ = split_front_matter(text)
+        title = path.stem.replace("-", " ").capitalize()
+        if front is not None:
+            try:
+                meta = yaml.safe_load(front) or {}
+            except yaml.YAMLError:
+                problems.append(Problem(shown, 1, None, "invalid YAML front matter"))
+                continue
+            if not isinstance(meta, dict) or set(meta) - {"title"}:
+                problems.append(Problem(shown, 2, None, "front matter may only hold `title`"))
+                continue
+            title = str(meta.get("title") or title)
+        pages.append(Page(path.stem, title, body))
+    return pages, problems
+
+
+def require_clean(problems: list[Problem]) -> None:
+    """Raise when there are problems."""
+    if problems:
+        raise ProblemsError(problems)
+
+
+def read_import_jsonl(path: Path, shown: str) -> list[Case]:
+    """Read a JSONL file in the record format for `heard import`; any bad line is an error."""
+    if not path.is_file():
+        raise HeardError(f"{shown}: no such file")
+    cases: dict[str, Case] = {}
+    problems: list[Problem] = []
+    for item in iter_lines(path, shown):
+        if isinstance(item, Problem):
+            problems.append(item)
+            continue
+        number, text = item
+        parsed = parse_case_line(text, shown, number)
+        if isinstance(parsed, list):
+            problems.extend(parsed)
+        elif parsed.id in cases:
+            try:
+                cases[parsed.id] = merge_cases(cases[parsed.id], parsed)
+            except ValueError as exc:
+                problems.append(Problem(shown, number, "channel", str(exc)))
+        else:
+            cases[parsed.id] = parsed
+    require_clean(problems)
+    return list(cases.values())
