@@ -63,11 +63,20 @@ KIND_LABELS = {
 }
 
 
-def note_html(text: str) -> Markup:
-    """The team's Markdown, rendered and sanitised (no raw HTML survives unless allow-listed)."""
+def note_html(text: str, top: int = 3) -> Markup:
+    """The team's Markdown, rendered and sanitised (no raw HTML survives unless allow-listed).
+
+    Headings are shifted so the highest one becomes `h{top}` and the page outline stays valid.
+    """
     rendered = markdown.markdown(text, extensions=["tables"], output_format="html")
-    # Team notes may mention headings; shift them so the page's outline stays valid.
-    rendered = re.sub(r"<(/?)h([12])>", lambda m: f"<{m.group(1)}h{int(m.group(2)) + 2}>", rendered)
+    levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", rendered)]
+    if levels:
+        delta = top - min(levels)
+        rendered = re.sub(
+            r"<(/?)h([1-6])([ >])",
+            lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + delta)}{m.group(3)}",
+            rendered,
+        )
     return Markup(_CLEANER.clean(rendered))  # noqa: S704 - sanitised by nh3 just above
 
 
