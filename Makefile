@@ -21,6 +21,11 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP) $@
 
+# Test-only Node tools (Nu HTML checker, axe-core); Java runs vnu.jar.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 site: $(STAMP)
 	$(BIN)/heard build --out _site
 
@@ -31,7 +36,7 @@ lint: $(DEVSTAMP)
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
 
-pytest: $(DEVSTAMP)
+pytest: $(DEVSTAMP) node_modules/.installed
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

@@ -165,7 +165,7 @@ def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
         for err in exc.errors():
             loc = tuple(err["loc"])
             problems.append(Problem(shown, locator.line_of(loc), dotted(loc), _message(err)))
-        raise ProblemsError(problems) from None
+        raise ProblemsError(sorted(problems, key=lambda p: p.line or 0)) from None
 
 
 def dotted(loc: tuple[Any, ...]) -> str:
@@ -185,8 +185,8 @@ def _message(err: Any) -> str:
         return "unknown key"
     if kind == "missing":
         return "required"
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return msg.replace("Input should be", "must be")
 
 
 class TomlLocator:

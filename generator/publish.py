@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from generator.errors import HeardError
-from generator.store import atomic_write
 
 MARKER = ".heard-site"
 
@@ -27,6 +26,18 @@ def _safe(path: str) -> PurePosixPath:
     if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         raise ValueError(f"unsafe output path {path!r}")
     return pure
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """Rename a fully written temp file into place (no fsync: the site is rebuilt at will)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def publish(out: Path, files: Iterable[tuple[str, bytes]]) -> PublishReport:
@@ -56,7 +67,7 @@ def publish(out: Path, files: Iterable[tuple[str, bytes]]) -> PublishReport:
                 continue
         except FileNotFoundError:
             pass
-        atomic_write(target, data)
+        _replace(target, data)
         written += 1
     removed = 0
     for dirpath, dirnames, filenames in os.walk(out, topdown=False):

@@ -22,7 +22,6 @@ from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases
 CASES_DIR = Path("content/cases")
 NOTES_DIR = Path("content/notes")
 PAGES_DIR = Path("content/pages")
-_TYPE_ERRORS = ("literal_error", "string_type", "int_type", "list_type", "model_type", "dict_type")
 SHARD_RE = re.compile(r"^\d{4}-\d{2}\.jsonl$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 
@@ -105,8 +104,9 @@ def validation_problems(shown: str, line: int | None, exc: ValidationError) -> l
             msg = "unknown field"
         elif kind == "missing":
             msg = "required"
-        elif kind in _TYPE_ERRORS:
-            msg = msg.replace("Input should be", "must be")
+        elif kind == "string_unicode":
+            msg = "contains an invalid (lone surrogate) character"
+        msg = msg.replace("Input should be", "must be")
         problems.append(Problem(shown, line, dotted(loc) or None, msg))
     return problems
 

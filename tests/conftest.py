@@ -1,0 +1,94 @@
+"""Shared fixtures: throwaway sites written from Python data, and the CLI runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = SHARED / "data"
+
+BASE_CONFIG = """\
+[site]
+title = "Test Co — we heard you"
+brand = "Test Co"
+base_url = "https://test.example/"
+
+[accounts]
+x = ["TestCare"]
+
+[bots]
+x = ["TestBot"]
+
+[policy]
+response_target = "1h"
+window_days = 30
+"""
+
+
+def ev(kind: str, at: str, by: str = "customer", **extra: Any) -> dict[str, Any]:
+    """An event dict."""
+    return {"kind": kind, "at": at, "by": by, **extra}
+
+
+def case(cid: str, *events: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A case dict; the channel is the id's prefix."""
+    return {"id": cid, "channel": cid.split("-", 1)[0], **extra, "events": list(events)}
+
+
+def write_lines(path: Path, items: Iterable[dict[str, Any] | str]) -> None:
+    """Write JSONL (dicts are dumped, strings written as they are)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(
+        (i if isinstance(i, str) else json.dumps(i, ensure_ascii=False)) + "\n" for i in items
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+SiteFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> SiteFactory:
+    """Write a site: config text, record shards {month: [cases]}, notes {id: text}."""
+
+    def factory(
+        shards: dict[str, list[dict[str, Any] | str]] | None = None,
+        notes: dict[str, str] | None = None,
+        config: str = BASE_CONFIG,
+        name: str = "site",
+    ) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        (root / "heard.toml").write_text(config, encoding="utf-8")
+        for month, items in (shards or {}).items():
+            write_lines(root / "content" / "cases" / f"{month}.jsonl", items)
+        for cid, text in (notes or {}).items():
+            path = root / "content" / "notes" / f"{cid}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return factory
+
+
+def heard(*args: str | Path, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    """Run the CLI in-process (stderr kept apart)."""
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, input=input)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root with its bytes (to prove nothing changed)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
