@@ -250,7 +250,7 @@ def check(root: Path) -> CheckReport:
         site = load_site(root)
     except ProblemsError as exc:
         return CheckReport(exc.problems, 0, 0, 0)
-    problems = [*site.record.problems, *site.problems]
+    problems = [*site.record.problems, *site.record.notices, *site.problems]
     for case_id in sorted(set(site.notes) - set(site.record.cases)):
         problems.append(
             Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")

@@ -33,6 +33,7 @@ class Record:
     cases: dict[str, Case] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     lines: int = 0
+    notices: list[Problem] = field(default_factory=list)  # harmless, shown by `heard check`
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -156,9 +157,16 @@ def load_record(site_dir: Path, extra: Iterable[Path] = ()) -> Record:
                 record.problems.extend(parsed)
                 continue
             known = record.cases.get(parsed.id)
+            if path.parent == site_dir / CASES_DIR and path.name != f"{parsed.shard()}.jsonl":
+                record.notices.append(
+                    Problem(shown, number, "id", f"{parsed.id} belongs in {parsed.shard()}.jsonl")
+                )
             if known is None:
                 record.cases[parsed.id] = parsed
             else:
+                record.notices.append(
+                    Problem(shown, number, "id", f"{parsed.id} appears more than once (merged)")
+                )
                 try:
                     record.cases[parsed.id] = merge_cases(known, parsed)
                 except ValueError as exc:

@@ -328,3 +328,17 @@ def test_readme_quick_start_names_the_two_commands() -> None:
         "make site",
         "make test",
     ]
+
+
+def test_check_flags_misplaced_and_duplicated_cases(make_site: SiteFactory) -> None:
+    october = case("x-1", ev("complaint", "2026-10-31T23:00:00Z"))
+    root = make_site({"2026-11": [october], "2026-10": [october]})
+    result = heard("check", "--site", root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/cases/2026-11.jsonl:1: id: x-1 belongs in 2026-10.jsonl",
+        "content/cases/2026-11.jsonl:1: id: x-1 appears more than once (merged)",
+        "2 problem(s)",
+    ]
+    # gather/import rewrite the record canonically, which puts it right
+    assert heard("build", "--site", root, "--now", NOW).exit_code == 0
