@@ -115,7 +115,7 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
             if event.kind in ANSWER_KINDS and counts and state == "open":
                 state = "responded"
             elif event.kind == "resolved":
-                state, resolved_at = "resolved", at
+                state, resolved_at = "resolved", max(at, opened)
             elif event.kind == "closed":
                 state = "closed"
             elif event.kind == "reopened":

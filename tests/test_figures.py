@@ -300,3 +300,11 @@ def test_the_order_of_events_and_lines_in_a_file_never_matters(
 ) -> None:
     ordered, shuffled = pair
     assert figs(ordered) == figs(shuffled)
+
+
+def test_a_decision_dated_before_the_opening_takes_no_negative_time() -> None:
+    # Found by the reference comparison: a note resolving a case "before" its complaint.
+    c = case("x-1", ev("complaint", at(60)))
+    n = note("x-1", f'---\nstatus: resolved\nat: "{at(0)}"\n---\nFixed.\n')
+    out = figs([c], {"x-1": n})["all_time"]
+    assert (out["resolution"]["median_s"], out["first_response"]["median_s"]) == (0, 0)
