@@ -44,6 +44,7 @@ class CaseView:
     hidden_reason: str | None
     removed_reason: str | None
     last_event_at: datetime
+    moderated_at: datetime | None = None  # when it was hidden or removed
 
     @property
     def id(self) -> str:
@@ -101,6 +102,8 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
     resolved_at: datetime | None = None
     hidden_reason: str | None = None
     removed_reason: str | None = None
+    hidden_at: datetime | None = None
+    removed_at: datetime | None = None
     steps: list[Step] = []
     for at, source, _, event in ordered:
         is_note = source == 1
@@ -122,8 +125,10 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
                 state = "responded" if answered else "open"
                 hidden_reason = None
             elif event.kind == "hidden":
-                hidden_reason = event.text or "no reason given"
+                hidden_reason, hidden_at = event.text or "no reason given", at
             elif event.kind == "removed":
+                if removed_reason is None:
+                    removed_at = at
                 removed_reason = event.text or "author request"
         if counts:
             answered = True
@@ -142,6 +147,7 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
         hidden_reason=hidden_reason if overlay == "hidden" else None,
         removed_reason=removed_reason,
         last_event_at=max(s.event.at for s in steps),
+        moderated_at=removed_at if removed_reason else hidden_at if overlay == "hidden" else None,
     )
 
 

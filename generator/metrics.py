@@ -161,3 +161,96 @@ def summary(
         "window": figures(window, now, response_target),
         "channels": channels,
     }
+
+
+FIRST_RESPONSE_BUCKETS: tuple[tuple[str, int], ...] = (
+    ("under 15 min", 15 * 60),
+    ("15–60 min", 3600),
+    ("1–4 h", 4 * 3600),
+    ("4–24 h", 86400),
+    ("1–3 days", 3 * 86400),
+    ("3–7 days", 7 * 86400),
+    ("over 7 days", 10**12),
+)
+RESOLUTION_BUCKETS: tuple[tuple[str, int], ...] = (
+    ("under 1 day", 86400),
+    ("1–3 days", 3 * 86400),
+    ("3–7 days", 7 * 86400),
+    ("1–4 weeks", 28 * 86400),
+    ("over 4 weeks", 10**12),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One bar of a distribution: how many took this long, and how many still wait."""
+
+    label: str
+    done: int
+    waiting: int
+
+
+def distribution(
+    views: Iterable[CaseView], now: datetime, *, resolution: bool = False
+) -> list[Bucket]:
+    """Counts per time bucket: answered (or fixed) in it, and still waiting that long."""
+    bounds = RESOLUTION_BUCKETS if resolution else FIRST_RESPONSE_BUCKETS
+    done = [0] * len(bounds)
+    waiting = [0] * len(bounds)
+    for view in views:
+        if view.hidden:
+            continue
+        end = view.resolved_at if resolution else view.first_response_at
+        if resolution and view.base_state != "resolved":
+            end = None
+        took = seconds_between(view.opened, end if end is not None else now)
+        index = next(i for i, (_, top) in enumerate(bounds) if took < top)
+        (done if end is not None else waiting)[index] += 1
+    return [Bucket(label, d, w) for (label, _), d, w in zip(bounds, done, waiting, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """Figures for the cases opened in one calendar month (UTC)."""
+
+    month: str  # YYYY-MM
+    cases: int
+    first_response: KaplanMeier
+    resolution: KaplanMeier
+
+
+def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[Month]:
+    """The last `months` calendar months up to now, oldest first, each a cohort by opening."""
+    keys: list[str] = []
+    year, month = now.year, now.month
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    keys.reverse()
+    cohorts: dict[str, list[CaseView]] = {k: [] for k in keys}
+    for view in views:
+        key = view.opened.strftime("%Y-%m")
+        if key in cohorts and not view.hidden:
+            cohorts[key].append(view)
+    out = []
+    for key in keys:
+        first, fixed = _observations(cohorts[key], now)
+        out.append(Month(key, len(cohorts[key]), kaplan_meier(first), kaplan_meier(fixed)))
+    return out
+
+
+def _observations(
+    views: Iterable[CaseView], now: datetime
+) -> tuple[list[Observation], list[Observation]]:
+    first: list[Observation] = []
+    fixed: list[Observation] = []
+    for view in views:
+        if view.first_response_at is not None:
+            first.append(Observation(seconds_between(view.opened, view.first_response_at), True))
+        else:
+            first.append(Observation(seconds_between(view.opened, now), False))
+        if view.base_state == "resolved" and view.resolved_at is not None:
+            fixed.append(Observation(seconds_between(view.opened, view.resolved_at), True))
+        else:
+            fixed.append(Observation(seconds_between(view.opened, now), False))
+    return first, fixed

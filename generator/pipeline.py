@@ -14,6 +14,7 @@ from generator.config import Config, load_config
 from generator.errors import HeardError, Problem, ProblemsError
 from generator.exports import api_files
 from generator.lifecycle import CaseView, derive, derive_all
+from generator.lookup import lookup_files
 from generator.metrics import summary
 from generator.model import Case, Note, NoteStatus, merge_cases
 from generator.publish import PublishReport, publish
@@ -99,7 +100,7 @@ def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> 
     doc = summary_of(site, views, now)
     data = SiteData(site.config, views, doc, site.pages, now, activity(views))
     renderer = Renderer(root, site.config)
-    files = itertools.chain(renderer.render(data), api_files(views, doc, now))
+    files = itertools.chain(renderer.render(data), api_files(views, doc, now), lookup_files(views))
     return BuildReport(len(views), skipped, publish(out, files))
 
 

@@ -6,7 +6,9 @@ only the team's notes and pages are Markdown, sanitised with nh3.
 
 from __future__ import annotations
 
+import math
 import re
+import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,15 +18,26 @@ from zoneinfo import ZoneInfo
 
 import markdown
 import nh3
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 from markupsafe import Markup
 
+from generator.charts import Bar, bar_chart, stacked_bars
 from generator.config import Config
+from generator.errors import HeardError
 from generator.lifecycle import CaseView
+from generator.metrics import distribution, monthly
 from generator.store import Page
 from generator.times import format_duration, format_instant, seconds_between
 
 THEMES_ROOT = Path(__file__).resolve().parent.parent / "themes"
+PER_PAGE = 50
+RESERVED = {"index", "open", "fixes", "stats", "how-we-count", "ledger", "channels", "find", "feed"}
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'"
@@ -99,24 +112,86 @@ class SiteData:
     activity: dict[str, datetime] = field(default_factory=dict)
 
 
+def theme_chain(site_dir: Path, name: str) -> list[Path]:
+    """Theme folders, most specific first: the site's own copy, then heard's, then parents."""
+    chain: list[Path] = []
+    seen: set[str] = set()
+    current: str | None = name
+    while current is not None:
+        if current in seen:
+            raise HeardError(f"theme {current!r} extends itself (through {sorted(seen)})")
+        seen.add(current)
+        found = [d for d in (site_dir / "themes" / current, THEMES_ROOT / current) if d.is_dir()]
+        if not found:
+            raise HeardError(
+                f"heard.toml: site.theme: no theme named {current!r} "
+                f"(looked in {site_dir / 'themes'} and {THEMES_ROOT})"
+            )
+        chain.extend(found)
+        current = None
+        for folder in found:
+            meta = folder / "theme.toml"
+            if meta.is_file():
+                current = _theme_parent(meta)
+                break
+    return chain
+
+
+def _theme_parent(meta: Path) -> str | None:
+    try:
+        data = tomllib.loads(meta.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise HeardError(f"{meta}: invalid TOML: {exc}") from None
+    unknown = set(data) - {"name", "extends", "description"}
+    if unknown:
+        raise HeardError(f"{meta}: {sorted(unknown)[0]}: unknown key")
+    parent = data.get("extends")
+    if parent is not None and not (isinstance(parent, str) and re.match(r"^[\w-]+$", parent)):
+        raise HeardError(f"{meta}: extends: must be a theme name")
+    return parent
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a paginated list."""
+
+    items: Sequence[CaseView]
+    number: int
+    count: int
+    total: int
+    base: str  # "open" → open.html, open-2.html, …
+
+    def href(self, number: int) -> str:
+        """The file name of page `number` (relative to the list's folder)."""
+        name = self.base.rsplit("/", 1)[-1]
+        return f"{name}.html" if number == 1 else f"{name}-{number}.html"
+
+    @property
+    def path(self) -> str:
+        """This page's path in the site."""
+        folder = self.base.rsplit("/", 1)[0] + "/" if "/" in self.base else ""
+        return folder + self.href(self.number)
+
+
+def paginate(items: Sequence[CaseView], base: str) -> list[Pager]:
+    """Split a list into pages of PER_PAGE (at least one page, even when empty)."""
+    count = max(1, math.ceil(len(items) / PER_PAGE))
+    return [
+        Pager(items[i * PER_PAGE : (i + 1) * PER_PAGE], i + 1, count, len(items), base)
+        for i in range(count)
+    ]
+
+
 class Renderer:
-    """Renders the site's HTML pages with a theme (site overrides first, then the theme)."""
+    """Renders the site's HTML pages with a theme (site overrides first, then parents)."""
 
     def __init__(self, site_dir: Path, config: Config) -> None:
         self.config = config
         self.zone = ZoneInfo(config.site.timezone)
-        search = [
-            site_dir / "themes" / config.site.theme / "templates",
-            THEMES_ROOT / config.site.theme / "templates",
-            THEMES_ROOT / "default" / "templates",
-        ]
-        self.static_dirs = [
-            site_dir / "themes" / config.site.theme / "static",
-            THEMES_ROOT / config.site.theme / "static",
-            THEMES_ROOT / "default" / "static",
-        ]
+        chain = theme_chain(site_dir, config.site.theme)
+        self.static_dirs = [d / "static" for d in chain]
         self.env = Environment(
-            loader=FileSystemLoader([str(p) for p in search if p.is_dir()]),
+            loader=FileSystemLoader([str(d / "templates") for d in chain]),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -125,10 +200,12 @@ class Renderer:
         )
         self.env.filters.update(
             local=self.local,
+            day=self.day,
             iso=format_instant,
             duration=format_duration,
             safe_url=safe_url,
             note_html=note_html,
+            month_name=month_name,
         )
         self.env.globals.update(
             STATE_LABELS=STATE_LABELS, KIND_LABELS=KIND_LABELS, CSP=CSP, UGC_REL=UGC_REL
@@ -139,23 +216,40 @@ class Renderer:
         if moment is None:
             return "—"
         here = moment.astimezone(self.zone)
-        return here.strftime("%-d %b %Y, %H:%M ") + (here.tzname() or "")
+        return f"{here.day} {here:%b %Y, %H:%M} {here.tzname() or ''}".rstrip()
+
+    def day(self, moment: datetime) -> str:
+        """A date in the site's time zone."""
+        here = moment.astimezone(self.zone)
+        return f"{here.day} {here:%b %Y}"
 
     def _page(self, template: str, path: str, data: SiteData, **context: Any) -> tuple[str, bytes]:
-        depth = path.count("/")
-        html = self.env.get_template(template).render(
+        try:
+            tpl = self.env.get_template(template)
+        except TemplateNotFound:
+            raise HeardError(
+                f"theme {self.config.site.theme!r} has no template {template!r}"
+            ) from None
+        html = tpl.render(
             site=self.config.site,
             policy=self.config.policy,
             now=data.now,
             activity=data.activity,
-            root="../" * depth,
+            root="../" * path.count("/"),
             path=path,
+            pages=data.pages,
             **context,
         )
         return path, html.encode("utf-8")
 
     def render(self, data: SiteData) -> Iterator[tuple[str, bytes]]:
         """Every HTML page and static asset of the site."""
+        for page in data.pages:
+            if page.slug in RESERVED:
+                raise HeardError(
+                    f"content/pages/{page.slug}.md: the name {page.slug!r} is taken by a "
+                    "built-in page; rename the file"
+                )
         shown = [v for v in data.views if not v.hidden]
         open_cases = [v for v in shown if v.state in ("open", "responded")]
         fixes = sorted(
@@ -163,23 +257,117 @@ class Renderer:
             key=lambda v: (v.resolved_at or v.opened, v.id),
             reverse=True,
         )
+        trend = monthly(data.views, data.now, months=12)
         yield self._page(
             "home.html",
             "index.html",
             data,
             summary=data.summary,
-            open_cases=open_cases[:50],
+            open_cases=open_cases[:20],
             open_total=len(open_cases),
             fixes=fixes[:10],
+            trend_chart=self.trend_chart(trend[-6:], "home-trend"),
+            trend=trend[-6:],
         )
+        for pager in paginate(open_cases, "open"):
+            yield self._page("list.html", pager.path, data, pager=pager, kind="open")
+        for pager in paginate(fixes, "fixes"):
+            yield self._page(
+                "fixes.html", pager.path, data, pager=pager, months=self.by_month(pager.items)
+            )
+        yield self.stats_page(data, trend)
+        yield self._page("how-we-count.html", "how-we-count.html", data)
+        yield self._page("ledger.html", "ledger.html", data, ledger=ledger(data.views))
+        channels = sorted({v.channel for v in data.views})
+        yield self._page(
+            "channels.html", "channels.html", data, channels=channels, summary=data.summary
+        )
+        for channel in channels:
+            mine = sorted(
+                (v for v in shown if v.channel == channel),
+                key=lambda v: (v.opened, v.id),
+                reverse=True,
+            )
+            for pager in paginate(mine, f"channels/{channel}"):
+                yield self._page(
+                    "list.html", pager.path, data, pager=pager, kind="channel", channel=channel
+                )
+        yield self._page("find.html", "find.html", data, channels=channels)
         for view in shown:
             yield self._page(
                 "case.html", f"cases/{view.id}.html", data, view=view, steps=self.steps(view)
             )
         for page in data.pages:
-            yield self._page("page.html", f"{page.slug}.html", data, page=page, pages=data.pages)
+            yield self._page("page.html", f"{page.slug}.html", data, page=page)
         yield from self.static()
         yield ".nojekyll", b""
+
+    def by_month(self, views: Sequence[CaseView]) -> list[tuple[str, list[CaseView]]]:
+        """Fixes grouped by the month they were fixed in (site time zone), in given order."""
+        groups: list[tuple[str, list[CaseView]]] = []
+        for view in views:
+            moment = (view.resolved_at or view.opened).astimezone(self.zone)
+            label = f"{moment:%B %Y}"
+            if not groups or groups[-1][0] != label:
+                groups.append((label, []))
+            groups[-1][1].append(view)
+        return groups
+
+    def trend_chart(self, trend: Sequence[Any], ident: str) -> Markup:
+        """Monthly median first response as bars ("more than" bars are marked)."""
+        bars = []
+        for month in trend:
+            km = month.first_response
+            value = km.median if km.median is not None else km.more_than
+            note = (
+                "—"
+                if value is None
+                else (
+                    format_duration(value)
+                    if km.median is not None
+                    else "> " + format_duration(value)
+                )
+            )
+            bars.append(Bar(month_name(month.month, short=True), value, note, km.median is None))
+        return bar_chart(bars, title="Median time to first public response, by month", ident=ident)
+
+    def stats_page(self, data: SiteData, trend: Sequence[Any]) -> tuple[str, bytes]:
+        """Monthly trends and distributions of both times, per channel."""
+        fr = distribution(data.views, data.now)
+        rs = distribution(data.views, data.now, resolution=True)
+        fix_bars = []
+        for month in trend:
+            km = month.resolution
+            value = km.median if km.median is not None else km.more_than
+            note = "—" if value is None else format_duration(value)
+            if km.median is None and value is not None:
+                note = "> " + note
+            fix_bars.append(
+                Bar(month_name(month.month, short=True), value, note, km.median is None)
+            )
+        return self._page(
+            "stats.html",
+            "stats.html",
+            data,
+            summary=data.summary,
+            trend=trend,
+            trend_chart=self.trend_chart(trend, "stats-trend"),
+            fix_chart=bar_chart(
+                fix_bars, title="Median time to a fix, by month opened", ident="stats-fix"
+            ),
+            fr_dist=fr,
+            rs_dist=rs,
+            fr_chart=stacked_bars(
+                [(b.label, b.done, b.waiting) for b in fr],
+                title="How long first public responses took, and how long the unanswered wait",
+                ident="stats-frd",
+            ),
+            rs_chart=stacked_bars(
+                [(b.label, b.done, b.waiting) for b in rs],
+                title="How long fixes took, and how long the unfixed wait",
+                ident="stats-rsd",
+            ),
+        )
 
     def steps(self, view: CaseView) -> list[dict[str, Any]]:
         """Timeline rows with the time each step took from the opening and from the previous."""
@@ -198,7 +386,7 @@ class Renderer:
         return rows
 
     def static(self) -> Iterator[tuple[str, bytes]]:
-        """Theme assets (site overrides win), under static/."""
+        """Theme assets (the most specific theme wins), under static/."""
         seen: set[str] = set()
         for folder in self.static_dirs:
             if not folder.is_dir():
@@ -209,3 +397,32 @@ class Renderer:
                     if rel not in seen:
                         seen.add(rel)
                         yield f"static/{rel}", path.read_bytes()
+
+
+def month_name(key: str, short: bool = False) -> str:
+    """'2026-11' → 'November 2026' (or 'Nov 26')."""
+    moment = datetime.strptime(key + "-01", "%Y-%m-%d")
+    return f"{moment:%b %y}" if short else f"{moment:%B %Y}"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """Moderation counts for one month and reason."""
+
+    month: str
+    action: str  # hidden | removed
+    reason: str
+    count: int
+
+
+def ledger(views: Sequence[CaseView]) -> list[LedgerRow]:
+    """Hidden and removed cases counted by month of the decision and reason, newest first."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for view in views:
+        if view.moderated_at is None:
+            continue
+        reason = (view.hidden_reason if view.hidden else view.removed_reason) or "no reason given"
+        key = (view.moderated_at.strftime("%Y-%m"), view.state, reason.strip().lower())
+        counts[key] = counts.get(key, 0) + 1
+    rows = [LedgerRow(m, a, r, n) for (m, a, r), n in counts.items()]
+    return sorted(rows, key=lambda r: (r.month, r.action, r.reason), reverse=True)
