@@ -6,7 +6,7 @@ import re
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    model_validator,
 )
 
 from generator.errors import Problem, ProblemsError
@@ -100,6 +101,109 @@ class PolicyConfig(_Strict):
     stale_after: Duration = 6 * 3600
 
 
+def _env_name(value: str) -> str:
+    if not re.match(r"^[A-Z_][A-Z0-9_]{0,63}$", value):
+        raise ValueError("must name an environment variable (like GITHUB_TOKEN), not hold a secret")
+    return value
+
+
+def _patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+Patterns = Annotated[list[str], AfterValidator(_patterns)]
+HttpUrl = Annotated[str, AfterValidator(_base_url)]
+Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+
+
+class _Source(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")] | None = None
+    channel: Channel | None = None
+    enabled: bool = True
+    max_pages: Annotated[int, Field(ge=1, le=1000)] = 20
+
+    @property
+    def key(self) -> str:
+        """The source's unique name (its state file is content/state/<key>.json)."""
+        return self.name or str(getattr(self, "type"))  # noqa: B009
+
+    @property
+    def channel_name(self) -> str:
+        """The channel its cases are filed under."""
+        return self.channel or DEFAULT_CHANNELS[str(getattr(self, "type"))]  # noqa: B009
+
+
+class GitHubSource(_Source):
+    """Issues and comments of one repository."""
+
+    type: Literal["github"]
+    repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    base_url: HttpUrl = "https://api.github.com/"
+    labels: list[str] = Field(default_factory=list)
+    token_env: EnvName | None = None
+
+
+class MastodonSource(_Source):
+    """Mentions of the brand's account (with its token) and hashtag timelines."""
+
+    type: Literal["mastodon"]
+    base_url: HttpUrl
+    token_env: EnvName | None = None
+    hashtags: list[Annotated[str, Field(pattern=r"^[^\s#]+$")]] = Field(default_factory=list)
+
+
+class DiscourseSource(_Source):
+    """Topics of a category or a search; staff posts are the brand's."""
+
+    type: Literal["discourse"]
+    base_url: HttpUrl
+    category: Annotated[str, Field(pattern=r"^[a-z0-9-]+(/[0-9]+)?$")] | None = None
+    search: str | None = None
+    api_key_env: EnvName | None = None
+    api_user_env: EnvName | None = None
+
+
+class FeedSource(_Source):
+    """An RSS or Atom feed: each entry is a complaint (review sites, alerts)."""
+
+    type: Literal["rss"]
+    url: HttpUrl
+
+
+DEFAULT_CHANNELS = {"github": "github", "mastodon": "mastodon", "discourse": "discourse",
+                    "rss": "reviews"}  # fmt: skip
+SourceConfig = Annotated[
+    GitHubSource | MastodonSource | DiscourseSource | FeedSource, Field(discriminator="type")
+]
+
+DEFAULT_DM = [r"\bdm us\b", r"\bsend us a (dm|direct message|private message)\b",
+              r"\b(direct|private) message\b", r"\bcheck your (dms|inbox)\b",
+              r"\bsent you a (dm|direct message)\b"]  # fmt: skip
+DEFAULT_PRAISE = [r"\b(thank you|thanks|love|loving|great|awesome|brilliant|kudos|well done)\b"]
+DEFAULT_COMPLAINT = [
+    r"\b(not|no|never|can't|cannot|won't|doesn't|didn't|isn't|broken|issue|problem|help|refund|"
+    r"charged|outage|down|error|crash\w*|late|still|nothing|worst|fail\w*|bug|wrong|why)\b",
+    r"\?",
+]
+
+
+class GatherConfig(_Strict):
+    """How gathered posts get their meaning (shared by every source)."""
+
+    dm_phrases: Patterns = Field(default_factory=lambda: list(DEFAULT_DM))
+    fixed_markers: list[str] = Field(default_factory=lambda: ["#fixed"])
+    praise: Patterns = Field(default_factory=lambda: list(DEFAULT_PRAISE))
+    complaint: Patterns = Field(default_factory=lambda: list(DEFAULT_COMPLAINT))
+    redact: Patterns = Field(default_factory=list)
+    concurrency: Annotated[int, Field(ge=1, le=16)] = 4
+
+
 class Config(_Strict):
     """The whole of `heard.toml`."""
 
@@ -107,6 +211,17 @@ class Config(_Strict):
     accounts: ChannelHandles = Field(default_factory=dict)
     bots: ChannelHandles = Field(default_factory=dict)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    gather: GatherConfig = Field(default_factory=GatherConfig)
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> Config:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.key in seen:
+                raise ValueError(f"two sources are named {source.key!r}; give each a name")
+            seen.add(source.key)
+        return self
 
     def is_brand(self, channel: str, handle: str | None) -> bool:
         """Whether `handle` is one of the brand's own accounts on `channel`."""
@@ -164,6 +279,8 @@ def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if len(loc) > 2 and loc[0] == "sources" and loc[2] in DEFAULT_CHANNELS:
+                loc = loc[:2] + loc[3:]  # drop pydantic's discriminator tag
             problems.append(Problem(shown, locator.line_of(loc), dotted(loc), _message(err)))
         raise ProblemsError(sorted(problems, key=lambda p: p.line or 0)) from None
 

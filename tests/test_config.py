@@ -92,3 +92,57 @@ def test_base_url_gets_a_trailing_slash() -> None:
     assert problems(BASE_CONFIG.replace("https://test.example/", "javascript:alert(1)")) == [
         "heard.toml:4: site.base_url: must be an http(s) URL like https://acme.github.io/heard/"
     ]
+
+
+SOURCES = (
+    BASE_CONFIG
+    + """
+[[sources]]
+type = "github"
+repo = "acme/app"
+token_env = "GITHUB_TOKEN"
+
+[[sources]]
+type = "rss"
+url = "https://reviews.example/acme.atom"
+
+[[sources]]
+type = "mastodon"
+name = "mastodon-care"
+base_url = "https://social.example"
+hashtags = ["acme"]
+"""
+)
+
+
+def test_sources_are_typed_and_named() -> None:
+    config = parse_config(SOURCES)
+    assert [(s.key, s.channel_name) for s in config.sources] == [
+        ("github", "github"),
+        ("rss", "reviews"),
+        ("mastodon-care", "mastodon"),
+    ]
+
+
+def test_a_secret_pasted_into_the_config_is_refused_without_echoing_it() -> None:
+    text = SOURCES.replace('token_env = "GITHUB_TOKEN"', 'token_env = "ghp_s3cr3tvalue"')
+    out = problems(text)
+    assert out == [
+        "heard.toml:19: sources[0].token_env: must name an environment variable "
+        "(like GITHUB_TOKEN), not hold a secret"
+    ]
+    assert "s3cr3t" not in out[0]
+
+
+def test_source_problems() -> None:
+    text = (
+        SOURCES + '\n[[sources]]\ntype = "myspace"\n\n[[sources]]\ntype = "rss"\nurl = "ftp://x"\n'
+    )
+    out = problems(text)
+    assert out[0].startswith("heard.toml:31: sources[3]: ")
+    assert "'github', 'mastodon', 'discourse', 'rss'" in out[0]
+    assert out[1] == (
+        "heard.toml:36: sources[4].url: must be an http(s) URL like https://acme.github.io/heard/"
+    )
+    dup = SOURCES + '\n[[sources]]\ntype = "rss"\nurl = "https://other.example/feed"\n'
+    assert problems(dup) == ["heard.toml: two sources are named 'rss'; give each a name"]

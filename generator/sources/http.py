@@ -1,0 +1,233 @@
+"""The one HTTP layer of every source: timeouts, bounded retries with backoff and jitter,
+rate limits (Retry-After and each provider's reset headers), pagination helpers and
+conditional requests. Errors never carry headers or credentials.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from generator.errors import one_line
+from generator.sources.base import SourceError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = "heard (+https://pypi.org/project/heard/)"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful (or 304) response, decoded."""
+
+    status: int
+    data: Any
+    headers: Mapping[str, str]
+    url: str
+
+    @property
+    def etag(self) -> str | None:
+        """The ETag to send next time, if any."""
+        return self.headers.get("etag")
+
+    def next_link(self) -> str | None:
+        """The `rel="next"` URL of an RFC 8288 Link header (GitHub, Mastodon)."""
+        header = self.headers.get("link", "")
+        for part in header.split(","):
+            match = re.search(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?', part)
+            if match and "next" in match.group(2).split():
+                return match.group(1)
+        return None
+
+    def link(self, rel: str) -> str | None:
+        """Any rel of the Link header (Mastodon's `prev` carries min_id)."""
+        for part in self.headers.get("link", "").split(","):
+            match = re.search(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?', part)
+            if match and rel in match.group(2).split():
+                return match.group(1)
+        return None
+
+
+def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait before retrying, from whichever rate-limit header the provider sent.
+
+    Retry-After (seconds or an HTTP date); GitHub `x-ratelimit-reset` and X
+    `x-rate-limit-reset` (epoch seconds); Mastodon `x-ratelimit-reset` (ISO 8601);
+    Reddit `x-ratelimit-reset` (seconds from now); Bluesky `ratelimit-reset` (epoch).
+    """
+    retry_after = headers.get("retry-after")
+    if retry_after:
+        value = retry_after.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    for name in ("x-ratelimit-reset", "x-rate-limit-reset", "ratelimit-reset"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        raw = raw.strip()
+        try:
+            number = float(raw)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return max(0.0, moment.timestamp() - now)
+        # Epoch seconds are large; a small number is "seconds from now" (Reddit).
+        return max(0.0, number - now) if number > 1_000_000_000 else number
+    return None
+
+
+class HttpClient:
+    """A small, strict JSON client shared by all sources.
+
+    `sleep`, `clock` and `jitter` are injected so tests run without real waiting.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 20.0,
+        max_retries: int = 4,
+        backoff: float = 1.0,
+        max_wait: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.clock = clock
+        self.jitter = jitter
+        self.requests = 0
+        self.retries = 0
+        self.client = httpx.Client(
+            headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
+            timeout=timeout,
+            follow_redirects=True,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        """An absolute URL: full URLs (pagination links) pass through."""
+        if re.match(r"^https?://", path):
+            return path
+        return self.base_url + path.lstrip("/")
+
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        etag: str | None = None,
+        decode: str = "json",
+    ) -> Answer:
+        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text."""
+        url = self.url(path)
+        shown = _shown(url)
+        headers = {"if-none-match": etag} if etag else {}
+        attempt = 0
+        while True:
+            self.requests += 1
+            try:
+                response = self.client.get(url, params=params, headers=headers)
+            except httpx.TimeoutException:
+                problem = f"{shown}: timed out"
+                wait = None
+            except httpx.TransportError as exc:
+                problem = f"{shown}: {type(exc).__name__}: {one_line(str(exc), 120)}"
+                wait = None
+            else:
+                if response.status_code == 304:
+                    return Answer(304, None, response.headers, str(response.url))
+                limited = (
+                    response.status_code == 403
+                    and response.headers.get("x-ratelimit-remaining") == "0"
+                )
+                if response.status_code < 400:
+                    return Answer(
+                        response.status_code,
+                        _decode(response, shown, decode),
+                        response.headers,
+                        str(response.url),
+                    )
+                problem = f"{shown}: HTTP {response.status_code}{_reason(response)}"
+                if response.status_code not in RETRY_STATUSES and not limited:
+                    raise SourceError(problem)
+                wait = wait_from_headers(response.headers, self.clock())
+            if attempt >= self.max_retries:
+                raise SourceError(f"{problem} (gave up after {attempt + 1} attempts)")
+            if wait is None:
+                wait = self.backoff * (2**attempt) * (1 + self.jitter())
+            if wait > self.max_wait:
+                raise SourceError(f"{problem}; rate limited for {wait:.0f} s, try again later")
+            attempt += 1
+            self.retries += 1
+            self.sleep(wait)
+
+
+def _shown(url: str) -> str:
+    """A URL safe to show: no query string (it may hold a key), no userinfo."""
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+
+def _reason(response: httpx.Response) -> str:
+    """A short reason from an API error body, never the whole body or any header."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return ""
+    if isinstance(body, dict):
+        for key in ("message", "error", "error_description", "detail"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return f": {one_line(value, 120)}"
+    return ""
+
+
+def _decode(response: httpx.Response, shown: str, decode: str) -> Any:
+    if decode == "text":
+        return response.text
+    if decode == "bytes":
+        return response.content
+    kind = response.headers.get("content-type", "")
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        what = "an HTML page" if "html" in kind or response.text.lstrip()[:1] == "<" else "not JSON"
+        raise SourceError(
+            f"{shown}: expected JSON, got {what} (HTTP {response.status_code})"
+        ) from None
