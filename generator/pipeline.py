@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from generator import badges, feeds, open311
 from generator.config import Config, load_config
 from generator.errors import HeardError, Problem, ProblemsError
 from generator.exports import api_files
@@ -100,7 +101,14 @@ def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> 
     doc = summary_of(site, views, now)
     data = SiteData(site.config, views, doc, site.pages, now, activity(views))
     renderer = Renderer(root, site.config)
-    files = itertools.chain(renderer.render(data), api_files(views, doc, now), lookup_files(views))
+    files = itertools.chain(
+        renderer.render(data),
+        api_files(views, doc, now),
+        lookup_files(views),
+        feeds.files(views, doc, site.config, now),
+        open311.files(views, doc, site.config, now),
+        badges.files(views, doc, site.config, now),
+    )
     return BuildReport(len(views), skipped, publish(out, files))
 
 
