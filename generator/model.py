@@ -102,6 +102,7 @@ class Event(_Record):
     text: Text | None = None
     agent: Short | None = None
     handle: Short | None = None
+    post_id: Short | None = None
     seen_at: Instant | None = None
     precision: Literal["day"] | None = None
 
@@ -149,8 +150,16 @@ def case_to_line(case: Case) -> str:
 
 
 def event_key(event: Event) -> tuple[Any, ...]:
-    """Identity of an event for de-duplication: every field, times as instants."""
-    return tuple(event.model_dump().values())
+    """Identity of an event for de-duplication.
+
+    A gathered post is itself (its `post_id` and kind) even if it was edited or seen again
+    later; any other event is identified by all of its fields except `seen_at`.
+    """
+    if event.post_id is not None:
+        return ("post", event.post_id, event.kind)
+    data = event.model_dump()
+    data.pop("seen_at")
+    return tuple(data.values())
 
 
 def ordered_events(events: list[Event]) -> list[Event]:

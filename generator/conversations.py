@@ -1,0 +1,225 @@
+"""Posts become cases — the same way for every source.
+
+Replies join their conversation; posts by the brand's accounts are answers (bots kept but
+never counted); "please DM us" answers become `moved_private`; a fix marker (`#fixed`) in a
+brand reply marks a fix; a source's own status signal is mapped; praise is kept apart and
+never counted as a complaint; personal data is redacted before anything is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from generator.config import Config
+from generator.model import Author, By, Case, Event, EventKind, merge_cases
+from generator.redact import Redactor
+from generator.sources.base import Post, Signal, SourceError
+
+_SAFE_NATIVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}$")
+
+
+def native_to_id(channel: str, native_id: str) -> str:
+    """A case id for a thread's root post: `<channel>-<native id>`, hashed if not file-safe."""
+    if _SAFE_NATIVE.match(native_id):
+        return f"{channel}-{native_id}"
+    return f"{channel}-h{hashlib.sha256(native_id.encode('utf-8')).hexdigest()[:20]}"
+
+
+@dataclass
+class Outcome:
+    """What one source's posts did to the record."""
+
+    new_cases: int = 0
+    new_events: int = 0
+    praise: list[Post] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, why: str) -> None:
+        """Count a post that did not become an event."""
+        self.skipped[why] = self.skipped.get(why, 0) + 1
+
+
+class Threader:
+    """Applies gathered posts and signals to the record (a dict of cases, changed in place)."""
+
+    def __init__(self, config: Config, cases: dict[str, Case], seen_at: datetime) -> None:
+        self.config = config
+        self.cases = cases
+        self.seen_at = seen_at
+        self.redact = Redactor(config.gather.redact)
+        rules = config.gather
+        self.dm = [re.compile(p, re.IGNORECASE) for p in rules.dm_phrases]
+        self.praise = [re.compile(p, re.IGNORECASE) for p in rules.praise]
+        self.complaint = [re.compile(p, re.IGNORECASE) for p in rules.complaint]
+        self.markers = [m.casefold() for m in rules.fixed_markers]
+        self.index: dict[tuple[str, str], str] = {}
+        self.brand_posts: set[tuple[str, str]] = set()
+        for case in cases.values():
+            for event in case.events:
+                if event.post_id is not None:
+                    self.index[(case.channel, event.post_id)] = case.id
+                    if event.by == "brand":
+                        self.brand_posts.add((case.channel, event.post_id))
+
+    def is_praise(self, text: str | None) -> bool:
+        """Positive with no sign of a problem (configurable patterns)."""
+        if not text:
+            return False
+        return any(p.search(text) for p in self.praise) and not any(
+            p.search(text) for p in self.complaint
+        )
+
+    def apply(
+        self,
+        channel: str,
+        posts: Iterable[Post],
+        signals: Iterable[Signal],
+        *,
+        praise_ids: set[str] | None = None,
+    ) -> Outcome:
+        """Thread posts (oldest first) into cases, then apply status signals."""
+        outcome = Outcome()
+        known_praise = praise_ids if praise_ids is not None else set()
+        for post in sorted(posts, key=lambda p: (p.at, p.native_id)):
+            try:
+                self._post(channel, post, outcome, known_praise)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(x) for x in err["loc"])
+                raise SourceError(
+                    f"post {post.native_id}: {where}: {str(err['msg']).lower()}"
+                ) from None
+        for signal in sorted(signals, key=lambda s: (s.at, s.root_id, s.kind)):
+            case_id = self.index.get((channel, signal.root_id))
+            if case_id is None:
+                outcome.skip("status of an unknown thread")
+                continue
+            event = Event(
+                kind=signal.kind,
+                at=signal.at,
+                by="brand" if signal.by_brand else "customer",
+                url=signal.url,
+                text=self.redact(signal.text),
+                handle=signal.author,
+                seen_at=self.seen_at,
+            )
+            outcome.new_events += self._add(case_id, event)
+        return outcome
+
+    def _brand(self, channel: str, post: Post) -> tuple[bool, bool]:
+        bot = self.config.is_bot(channel, post.author)
+        if post.is_brand is not None:
+            return post.is_brand or bot, bot
+        return self.config.is_brand(channel, post.author) or bot, bot
+
+    def _post(self, channel: str, post: Post, outcome: Outcome, praise_ids: set[str]) -> None:
+        if (channel, post.native_id) in self.index:
+            # seen before: nothing new (edits are not re-recorded)
+            outcome.skip("already recorded")
+            return
+        brand, _ = self._brand(channel, post)
+        text = self.redact(post.text)
+        parent = post.parent_id or (post.root_id if post.root_id != post.native_id else None)
+        case_id = None
+        for ref in (post.root_id, post.parent_id):
+            if ref and ref != post.native_id and (channel, ref) in self.index:
+                case_id = self.index[(channel, ref)]
+                break
+        if case_id is None and parent and (parent in praise_ids or post.root_id in praise_ids):
+            praise_ids.add(post.native_id)
+            outcome.skip("reply to praise")
+            return
+        if case_id is None:
+            if brand:
+                outcome.skip("brand post outside a known thread")
+                return
+            if self.is_praise(text) and not post.title:
+                praise_ids.add(post.native_id)
+                outcome.praise.append(post)
+                return
+            self._open(channel, post, text, outcome)
+            return
+        case = self.cases[case_id]
+        kind: EventKind
+        by: By
+        if brand:
+            answering_brand = parent is not None and (channel, parent) in self.brand_posts
+            folded = (text or "").casefold()
+            if any(m in folded for m in self.markers):
+                kind = "resolved"
+            elif any(p.search(text or "") for p in self.dm):
+                kind = "moved_private"
+            elif answering_brand:
+                kind = "follow_up"
+            else:
+                kind = "reply"
+            by = "brand"
+        else:
+            kind, by = "customer_reply", "customer"
+        event = Event(
+            kind=kind,
+            at=post.at,
+            by=by,
+            url=post.url,
+            text=text,
+            handle=post.author,
+            post_id=post.native_id,
+            seen_at=self.seen_at,
+            precision=post.precision,
+        )
+        self.index[(channel, post.native_id)] = case.id
+        if brand:
+            self.brand_posts.add((channel, post.native_id))
+        outcome.new_events += self._add(case.id, event)
+
+    def _open(self, channel: str, post: Post, text: str | None, outcome: Outcome) -> None:
+        case_id = native_to_id(channel, post.native_id)
+        author = None
+        if post.author or post.author_name or post.reach is not None:
+            author = Author(
+                handle=post.author or None,
+                name=self.redact(post.author_name) or None,
+                reach=post.reach,
+            )
+        case = Case(
+            id=case_id,
+            channel=channel,
+            url=post.url,
+            title=self.redact(post.title),
+            author=author,
+            tags=list(dict.fromkeys(post.tags)),
+            events=[
+                Event(
+                    kind="complaint",
+                    at=post.at,
+                    by="customer",
+                    url=post.url,
+                    text=text,
+                    handle=post.author,
+                    post_id=post.native_id,
+                    seen_at=self.seen_at,
+                    precision=post.precision,
+                )
+            ],
+        )
+        self.index[(channel, post.native_id)] = case_id
+        if case_id in self.cases:
+            before = len(self.cases[case_id].events)
+            self.cases[case_id] = merge_cases(self.cases[case_id], case)
+            outcome.new_events += len(self.cases[case_id].events) - before
+            return
+        self.cases[case_id] = case
+        outcome.new_cases += 1
+        outcome.new_events += 1
+
+    def _add(self, case_id: str, event: Event) -> int:
+        before = self.cases[case_id]
+        after = merge_cases(before, before.model_copy(update={"events": [event]}))
+        self.cases[case_id] = after
+        return len(after.events) - len(before.events)
