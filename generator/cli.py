@@ -110,6 +110,40 @@ def build(site: Path, now: str | None, out: Path | None, keep_going: bool) -> No
     )
 
 
+@main.command()
+@site_option
+@now_option
+@click.option("--source", "only", multiple=True, help="Gather only this source (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
+def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> None:
+    """Gather every source in heard.toml into the record (a failing source stops no other)."""
+    from generator.gather import gather as run_gather
+
+    show_progress = not quiet and sys.stderr.isatty()
+    report = run_gather(
+        site,
+        _now(now),
+        only=set(only) or None,
+        progress=(lambda msg: click.echo(msg, err=True)) if show_progress else None,
+    )
+    if not report.sources:
+        click.echo("no sources in heard.toml: nothing to gather")
+        return
+    for s in report.sources:
+        skipped = sum(s.skipped.values())
+        line = (
+            f"{s.key:<16} {s.channel:<10} {s.posts:>5} posts  {s.new_cases:>4} new cases  "
+            f"{s.new_events:>5} new events  {s.praise:>3} praise  {s.requests:>4} requests  "
+            f"{s.retries:>3} retries  {skipped:>4} skipped"
+        )
+        click.echo(line + (f"  FAILED: {s.error}" if s.error else ""))
+    click.echo(f"{len(report.files)} file(s) written")
+    if report.failed:
+        for s in report.failed:
+            click.echo(f"error: {s.error}", err=True)
+        sys.exit(1)
+
+
 @main.command(name="import")
 @site_option
 @click.option(
@@ -175,6 +209,18 @@ main.command(name="hide")(
     _decision("hidden", "Hide a case (spam, abuse, personal data) with a reason.")
 )
 main.command(name="reopen")(_decision("reopened", "Reopen a case."))
+
+
+@main.command()
+@site_option
+@now_option
+@click.option("--reason", required=True, help="Why (for example: author request).")
+@click.argument("case")
+def remove(site: Path, now: str | None, reason: str, case: str) -> None:
+    """Strip a case's content at its author's request; its dates keep counting."""
+    files = pipeline.remove(site, case, reason=reason, now=_now(now))
+    click.echo(f"removed: {case}'s content is gone from the record ({', '.join(files)})")
+    click.echo("note: git history still holds it; see docs/privacy.md to purge it.")
 
 
 @main.command()

@@ -176,6 +176,12 @@ def merge_cases(old: Case, new: Case) -> Case:
     """
     if old.channel != new.channel:
         raise ValueError(f"case {old.id}: channel {new.channel!r} differs from {old.channel!r}")
+    if is_removed(old):
+        # Taken down at the author's request: nothing gathered later may bring content back.
+        new = strip_content(new)
+        old_keys = {event_key(strip_event(e)) for e in old.events}
+        fresh = [e for e in new.events if event_key(e) not in old_keys]
+        return old.model_copy(update={"events": ordered_events([*old.events, *fresh])})
     seen = {event_key(e) for e in old.events}
     events = list(old.events)
     for event in new.events:
@@ -196,6 +202,31 @@ def merge_cases(old: Case, new: Case) -> Case:
             "author": author,
             "tags": tags,
             "events": ordered_events(events),
+        }
+    )
+
+
+def is_removed(case: Case) -> bool:
+    """Whether the record itself holds a removal (content stripped at the author's request)."""
+    return any(e.kind == "removed" for e in case.events)
+
+
+def strip_event(event: Event) -> Event:
+    """The event without anything the author wrote or that identifies them."""
+    if event.kind == "removed":
+        return event
+    return event.model_copy(update={"text": None, "url": None, "handle": None, "agent": None})
+
+
+def strip_content(case: Case) -> Case:
+    """The case with only its id, channel, kinds, times and who (customer/brand) left."""
+    return case.model_copy(
+        update={
+            "url": None,
+            "title": None,
+            "author": None,
+            "tags": [],
+            "events": [strip_event(e) for e in case.events],
         }
     )
 

@@ -17,15 +17,17 @@ from generator.exports import api_files
 from generator.lifecycle import CaseView, derive, derive_all
 from generator.lookup import lookup_files
 from generator.metrics import summary
-from generator.model import Case, Note, NoteStatus, merge_cases
+from generator.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
 from generator.publish import PublishReport, publish
-from generator.render import Renderer, SiteData
+from generator.render import Renderer, SiteData, freshness
 from generator.store import (
     Page,
     Record,
+    last_gathered,
     load_notes,
     load_pages,
     load_record,
+    manifest_problems,
     read_import_jsonl,
     save_note,
     save_record,
@@ -99,7 +101,9 @@ def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> 
     skipped = len({(p.file, p.line) for p in site.record.problems})
     views = views_of(site, now)
     doc = summary_of(site, views, now)
-    data = SiteData(site.config, views, doc, site.pages, now, activity(views))
+    channels = sorted({v.channel for v in views})
+    gathered = freshness(last_gathered(root), channels, now, site.config.policy.stale_after)
+    data = SiteData(site.config, views, doc, site.pages, now, activity(views), gathered)
     renderer = Renderer(root, site.config)
     files = itertools.chain(
         renderer.render(data),
@@ -233,6 +237,37 @@ def decide(
     return save_note(root, note)
 
 
+def remove(root: Path, key: str, *, reason: str, now: datetime) -> list[str]:
+    """Take a case's content out of the record at its author's request.
+
+    Keeps the id, the channel, the kinds and times of its events (so it still counts) and
+    adds a `removed` event; later gathers cannot bring the content back. The team's note,
+    if any, loses its body too. Returns the record files written.
+    """
+    if not reason.strip():
+        raise HeardError("give --reason (for example: author request)")
+    site = load_site(root)
+    if site.record.problems:
+        fix = Problem("content/cases", None, None, "fix the record first")
+        raise ProblemsError([*site.record.problems, fix])
+    case = find_case(site, key)
+    if now < case.opened:
+        raise HeardError(f"{case.id}: the removal time is before the case opened")
+    removal = Event(kind="removed", at=now, by="brand", text=reason.strip())
+    stripped = strip_content(case)
+    stripped = stripped.model_copy(update={"events": [*stripped.events, removal]})
+    cases = dict(site.record.cases)
+    cases[case.id] = stripped
+    files = save_record(root, cases.values())
+    note = site.notes.get(case.id)
+    if note is not None:
+        gone = "Removed at the author's request."
+        history = [h.model_copy(update={"note": gone if h.note else None}) for h in note.history]
+        save_note(root, note.model_copy(update={"body": gone, "history": history}))
+        files.append(f"notes/{case.id}.md")
+    return files
+
+
 def show(root: Path, key: str, now: datetime) -> CaseView:
     """One case as of now (hidden ones too: this is the team's view)."""
     site = load_site(root)
@@ -260,6 +295,8 @@ def check(root: Path) -> CheckReport:
     except ProblemsError as exc:
         return CheckReport(exc.problems, 0, 0, 0)
     problems = [*site.record.problems, *site.record.notices, *site.problems]
+    if not site.record.problems:
+        problems += manifest_problems(root, site.record)
     for case_id in sorted(set(site.notes) - set(site.record.cases)):
         problems.append(
             Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")

@@ -110,6 +110,31 @@ class SiteData:
     pages: Sequence[Page]
     now: datetime
     activity: dict[str, datetime] = field(default_factory=dict)
+    gathered: dict[str, Freshness] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """When a channel was last gathered well, and whether readers need a notice."""
+
+    last_good: datetime | None
+    last_error_at: datetime | None
+    stale: bool
+
+
+def freshness(
+    states: dict[str, dict[str, Any]], channels: Sequence[str], now: datetime, stale_after: int
+) -> dict[str, Freshness]:
+    """Per channel with a gather state: stale when never or not recently gathered well."""
+    out: dict[str, Freshness] = {}
+    for channel in sorted(set(states) | set(channels)):
+        if channel not in states:
+            continue
+        good = states[channel].get("last_good")
+        error_at = states[channel].get("last_error_at")
+        stale = good is None or (now - good).total_seconds() > stale_after
+        out[channel] = Freshness(good, error_at, stale)
+    return out
 
 
 def theme_chain(site_dir: Path, name: str) -> list[Path]:
@@ -235,6 +260,7 @@ class Renderer:
             policy=self.config.policy,
             now=data.now,
             activity=data.activity,
+            gathered=data.gathered,
             root="../" * path.count("/"),
             path=path,
             pages=data.pages,

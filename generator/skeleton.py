@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
+from generator import __version__
 from generator.errors import HeardError
 from generator.store import atomic_write
 
@@ -79,6 +81,12 @@ Build the site with `heard build` (it goes to `_site/`); check everything with `
 """
 
 
+def workflow(name: str) -> str:
+    """A workflow for a new site, installing this version of heard."""
+    text = resources.files("generator").joinpath(f"assets/workflows/{name}").read_text("utf-8")
+    return text.replace("run: __INSTALL__", f'run: pip install "heard=={__version__}"')
+
+
 def write_skeleton(directory: Path) -> list[Path]:
     """Write a new site into `directory` (which must not already hold one)."""
     if (directory / "heard.toml").exists():
@@ -89,6 +97,8 @@ def write_skeleton(directory: Path) -> list[Path]:
         "content/notes/mastodon-1001.md": NOTE,
         "content/pages/about.md": ABOUT,
         ".gitignore": "_site/\n",
+        ".github/workflows/publish.yml": workflow("publish.yml"),
+        ".github/workflows/ci.yml": workflow("ci.yml"),
         **CASES,
     }
     written = []

@@ -18,10 +18,13 @@ from pydantic import ValidationError
 from generator.config import dotted
 from generator.errors import HeardError, Problem, ProblemsError
 from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases
+from generator.times import format_instant, parse_instant
 
 CASES_DIR = Path("content/cases")
 NOTES_DIR = Path("content/notes")
 PAGES_DIR = Path("content/pages")
+STATE_DIR = Path("content/state")
+MANIFEST = STATE_DIR / "record.json"
 SHARD_RE = re.compile(r"^\d{4}-\d{2}\.jsonl$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 
@@ -187,11 +190,19 @@ def render_shards(cases: Iterable[Case]) -> dict[str, bytes]:
     }
 
 
-def save_record(site_dir: Path, cases: Iterable[Case]) -> list[str]:
-    """Write the whole record as shards, touching only files whose bytes change.
+def manifest_bytes(cases: Iterable[Case]) -> bytes:
+    """Every case id with its opening, as written by gather/import/remove.
 
-    Returns the names of the shards written or removed.
+    `heard check` compares the record with it, so a case deleted or re-dated by hand
+    cannot pass quietly.
     """
+    opened = {c.id: format_instant(c.opened) for c in sorted(cases, key=lambda c: c.id)}
+    return (json.dumps({"cases": opened}, indent=0, sort_keys=True) + "\n").encode("utf-8")
+
+
+def record_changes(site_dir: Path, cases: Iterable[Case]) -> dict[Path, bytes | None]:
+    """The shard files (and the manifest) that must change to hold exactly `cases`."""
+    cases = list(cases)
     wanted = render_shards(cases)
     folder = site_dir / CASES_DIR
     changes: dict[Path, bytes | None] = {}
@@ -202,8 +213,57 @@ def save_record(site_dir: Path, cases: Iterable[Case]) -> list[str]:
     for path in shard_paths(site_dir):
         if path.name not in wanted:
             changes[path] = None
+    manifest = manifest_bytes(cases)
+    path = site_dir / MANIFEST
+    if not path.exists() or path.read_bytes() != manifest:
+        changes[path] = manifest
+    return changes
+
+
+def save_record(site_dir: Path, cases: Iterable[Case]) -> list[str]:
+    """Write the whole record as shards, touching only files whose bytes change.
+
+    Returns the names of the shards written or removed.
+    """
+    changes = record_changes(site_dir, cases)
     atomic_write_many(changes)
-    return sorted(p.name for p in changes)
+    return sorted(p.name for p in changes if p.parent == site_dir / CASES_DIR)
+
+
+def manifest_problems(site_dir: Path, record: Record) -> list[Problem]:
+    """Cases the manifest knows that the record lost, or whose opening was changed."""
+    path = site_dir / MANIFEST
+    if not path.exists():
+        return []
+    shown = MANIFEST.as_posix()
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))["cases"]
+        if not isinstance(known, dict):
+            raise TypeError
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        return [Problem(shown, None, None, "not a record manifest (written by heard gather)")]
+    problems = []
+    for case_id, opened in sorted(known.items()):
+        case = record.cases.get(case_id)
+        if case is None:
+            problems.append(
+                Problem(
+                    "content/cases",
+                    None,
+                    case_id,
+                    f"recorded (opened {opened}) but missing from the record",
+                )
+            )
+        elif format_instant(case.opened) != opened:
+            problems.append(
+                Problem(
+                    f"content/cases/{case.shard()}.jsonl",
+                    None,
+                    case_id,
+                    f"opened {format_instant(case.opened)} but was recorded as {opened}",
+                )
+            )
+    return problems
 
 
 # --- notes -------------------------------------------------------------------------------
@@ -404,3 +464,44 @@ def read_import_jsonl(path: Path, shown: str) -> list[Case]:
             cases[parsed.id] = parsed
     require_clean(problems)
     return list(cases.values())
+
+
+# --- gather state ------------------------------------------------------------------------
+
+
+def load_state(root: Path, key: str) -> dict[str, Any]:
+    """A source's saved state (cursor, last good gather, last error), or an empty one."""
+    path = root / STATE_DIR / f"{key}.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProblemsError(
+            [Problem(f"{STATE_DIR}/{key}.json", None, None, f"not valid JSON: {exc}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise ProblemsError([Problem(f"{STATE_DIR}/{key}.json", None, None, "not an object")])
+    return data
+
+
+def last_gathered(root: Path) -> dict[str, dict[str, Any]]:
+    """Per channel: the last good gather and the last error (for the site's notices)."""
+    out: dict[str, dict[str, Any]] = {}
+    folder = root / STATE_DIR
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            channel = str(data["channel"])
+            good = parse_instant(data["last_good"]) if data.get("last_good") else None
+            error_at = parse_instant(data["last_error_at"]) if data.get("last_error_at") else None
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            continue
+        entry = out.setdefault(channel, {"last_good": None, "last_error_at": None})
+        if good and (entry["last_good"] is None or good < entry["last_good"]):
+            entry["last_good"] = good  # a channel is as fresh as its stalest source
+        if error_at and (entry["last_error_at"] is None or error_at > entry["last_error_at"]):
+            entry["last_error_at"] = error_at
+    return out

@@ -342,3 +342,43 @@ def test_check_flags_misplaced_and_duplicated_cases(make_site: SiteFactory) -> N
     ]
     # gather/import rewrite the record canonically, which puts it right
     assert heard("build", "--site", root, "--now", NOW).exit_code == 0
+
+
+def test_remove_strips_content_keeps_dates_and_survives_a_regather(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    root = demoish(make_site)
+    heard("resolve", "--site", root, "x-1", "--now", NOW, "--note", "Refunded Ann's card")
+    result = heard("remove", "--site", root, "x-1", "--reason", "author request", "--now",
+                   "2026-11-30T13:00:00Z")  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+    content = b"".join(snapshot(root / "content").values())
+    for gone in (b"Charged twice", b"x.example/u/status/1", b"Double charge", b"Refunded Ann"):
+        assert gone not in content
+    line = json.loads((root / "content/cases/2026-11.jsonl").read_text("utf-8").splitlines()[0])
+    assert [(e["kind"], e["at"]) for e in line["events"]] == [
+        ("complaint", "2026-11-20T10:00:00Z"),
+        ("reply", "2026-11-20T10:43:00Z"),
+        ("removed", "2026-11-30T13:00:00Z"),
+    ]
+    # the same post imported (or gathered) again cannot bring the content back
+    again = tmp_path / "again.jsonl"
+    write_lines(again, [case("x-1", ev("complaint", "2026-11-20T10:00:00Z", text="Charged twice"),
+                             url="https://x.example/u/status/1", title="Double charge")])  # fmt: skip
+    assert heard("import", "--site", root, again).exit_code == 0
+    assert b"Charged twice" not in b"".join(snapshot(root / "content").values())
+    out = tmp_path / "out"
+    assert (
+        heard("build", "--site", root, "--out", out, "--now", "2026-11-30T14:00:00Z").exit_code == 0
+    )
+    summary = json.loads((out / "api/summary.json").read_text("utf-8"))
+    assert summary["all_time"]["states"]["removed"] == 1
+    assert summary["all_time"]["cases"] == 2  # still counts
+    assert summary["all_time"]["first_response"]["answered"] == 1  # its answer still counts
+    ledger = (out / "ledger.html").read_text("utf-8")
+    assert "author request" in ledger
+    site_bytes = b"".join(snapshot(out).values())
+    assert b"Charged twice" not in site_bytes
+    assert heard("check", "--site", root).exit_code == 0
+    missing = heard("remove", "--site", root, "x-2", "--reason", " ", "--now", NOW)
+    assert missing.exit_code == 1

@@ -1,0 +1,257 @@
+"""`heard gather`: every source concurrently, then one atomic write of record and cursors.
+
+A failing source never stops the others nor loses data: its cursor stays where it was and
+its error is recorded. Shards are renamed into place before the cursors, so a crash at any
+moment leaves cursors that are never ahead of the cases they cover; a re-run then merges
+what it sees again without duplicates.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from generator.config import SourceConfig, load_config
+from generator.conversations import Outcome, Threader, native_to_id
+from generator.errors import HeardError, Problem, ProblemsError, one_line
+from generator.sources.base import FetchResult, Post, SourceError
+from generator.sources.registry import make_source
+from generator.store import (
+    STATE_DIR,
+    atomic_write_many,
+    load_record,
+    load_state,
+    record_changes,
+)
+from generator.times import format_instant
+
+PRAISE_DIR = Path("content/praise")
+LOCK_NAME = ".gather.lock"
+
+
+@dataclass
+class SourceReport:
+    """One source's part of a gather."""
+
+    key: str
+    channel: str
+    posts: int = 0
+    new_cases: int = 0
+    new_events: int = 0
+    praise: int = 0
+    requests: int = 0
+    retries: int = 0
+    error: str | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class GatherReport:
+    """The whole gather: per source, and the files written."""
+
+    sources: list[SourceReport]
+    files: list[str]
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        """Sources that failed."""
+        return [s for s in self.sources if s.error]
+
+
+@contextmanager
+def gather_lock(root: Path) -> Iterator[None]:
+    """One gather at a time per site (an advisory lock on content/state/.gather.lock)."""
+    folder = root / STATE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HeardError(
+                "another `heard gather` is running on this site "
+                f"({STATE_DIR / LOCK_NAME} is locked)"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _praise_lines(root: Path) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """Existing praise shards (month → lines) and the known praise post ids per channel."""
+    shards: dict[str, list[str]] = {}
+    ids: dict[str, set[str]] = {}
+    folder = root / PRAISE_DIR
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.jsonl")):
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            shards[path.stem] = lines
+            for line in lines:
+                try:
+                    item = json.loads(line)
+                    ids.setdefault(item["channel"], set()).add(item["post_id"])
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue
+    return shards, ids
+
+
+def _praise_line(channel: str, post: Post) -> str:
+    item = {
+        "id": native_to_id(channel, post.native_id),
+        "channel": channel,
+        "post_id": post.native_id,
+        "at": format_instant(post.at),
+        "author": post.author,
+        "url": post.url,
+        "text": post.text,
+    }
+    return json.dumps({k: v for k, v in item.items() if v is not None}, ensure_ascii=False)
+
+
+Progress = Callable[[str], None]
+
+
+def gather(
+    root: Path,
+    now: datetime,
+    *,
+    environ: Mapping[str, str] | None = None,
+    only: set[str] | None = None,
+    progress: Progress | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> GatherReport:
+    """Gather every enabled source (or those named in `only`) into the record."""
+    env = os.environ if environ is None else environ
+    say = progress or (lambda _msg: None)
+    config = load_config(root)
+    chosen = [s for s in config.sources if s.enabled and (only is None or s.key in only)]
+    if only:
+        unknown = only - {s.key for s in config.sources}
+        if unknown:
+            raise HeardError(f"no source named {sorted(unknown)[0]!r} in heard.toml")
+    if not chosen:
+        say("no sources in heard.toml: nothing to gather")
+        return GatherReport([], [])
+    with gather_lock(root):
+        record = load_record(root)
+        if record.problems:
+            raise ProblemsError(
+                [*record.problems, Problem("content/cases", None, None, "fix the record first")]
+            )
+        states = {s.key: load_state(root, s.key) for s in chosen}
+        results = _fetch_all(chosen, states, env, say, config.gather.concurrency, client_options)
+        cases = dict(record.cases)
+        praise_shards, praise_ids = _praise_lines(root)
+        threader = Threader(config, cases, now)
+        reports: list[SourceReport] = []
+        new_states: dict[str, dict[str, Any]] = {}
+        for source in chosen:
+            result = results[source.key]
+            report = SourceReport(source.key, source.channel_name)
+            state = dict(states[source.key])
+            state.update(
+                source=source.key, channel=source.channel_name, last_run=format_instant(now)
+            )
+            if isinstance(result, FetchResult):
+                report.requests, report.retries = result.requests, result.retries
+                report.posts = len(result.posts)
+                snapshot = dict(cases)
+                try:
+                    outcome = threader.apply(
+                        source.channel_name,
+                        result.posts,
+                        result.signals,
+                        praise_ids=praise_ids.setdefault(source.channel_name, set()),
+                    )
+                except SourceError as exc:
+                    cases.clear()
+                    cases.update(snapshot)
+                    result = SourceError(f"{source.key}: {exc}")
+                else:
+                    _count(report, outcome)
+                    for post in outcome.praise:
+                        month = post.at.strftime("%Y-%m")
+                        praise_shards.setdefault(month, []).append(
+                            _praise_line(source.channel_name, post)
+                        )
+                    state.update(cursor=result.cursor, last_good=format_instant(now))
+            if isinstance(result, SourceError):
+                report.error = one_line(str(result))
+                state.update(last_error=report.error, last_error_at=format_instant(now))
+            new_states[source.key] = state
+            reports.append(report)
+        files = _write(root, cases, praise_shards, new_states)
+    return GatherReport(reports, files)
+
+
+def _count(report: SourceReport, outcome: Outcome) -> None:
+    report.new_cases = outcome.new_cases
+    report.new_events = outcome.new_events
+    report.praise = len(outcome.praise)
+    report.skipped = dict(outcome.skipped)
+
+
+def _fetch_all(
+    sources: list[SourceConfig],
+    states: dict[str, dict[str, Any]],
+    environ: Mapping[str, str],
+    say: Progress,
+    workers: int,
+    client_options: Mapping[str, Any] | None,
+) -> dict[str, FetchResult | SourceError]:
+    def run(source: SourceConfig) -> FetchResult | SourceError:
+        say(f"{source.key}: gathering…")
+        client = None
+        try:
+            connector, client = make_source(source, environ, **(client_options or {}))
+            result = connector.fetch(states[source.key].get("cursor") or {})
+            result.requests, result.retries = client.requests, client.retries
+            say(f"{source.key}: {len(result.posts)} posts in {client.requests} requests")
+            return result
+        except SourceError as exc:
+            message = str(exc)
+            if not message.startswith(f"{source.key}:"):
+                message = f"{source.key}: {message}"
+            say(f"{source.key}: failed: {one_line(message)}")
+            return SourceError(message)
+        except Exception as exc:  # a bug in one connector must not stop the others
+            say(f"{source.key}: failed")
+            return SourceError(f"{source.key}: internal error: {type(exc).__name__}: {exc}")
+        finally:
+            if client is not None:
+                client.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {s.key: pool.submit(run, s) for s in sources}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def _write(
+    root: Path,
+    cases: dict[str, Any],
+    praise_shards: dict[str, list[str]],
+    states: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Shards first, then praise, then cursors — each group renamed after all are staged."""
+    changes = record_changes(root, cases.values())
+    for month, lines in sorted(praise_shards.items()):
+        path = root / PRAISE_DIR / f"{month}.jsonl"
+        ordered = sorted(set(lines), key=lambda ln: (json.loads(ln).get("id", ""), ln))
+        data = "".join(line + "\n" for line in ordered).encode("utf-8")
+        if not path.exists() or path.read_bytes() != data:
+            changes[path] = data
+    for key, state in sorted(states.items()):
+        path = root / STATE_DIR / f"{key}.json"
+        data = (json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+        if not path.exists() or path.read_bytes() != data:
+            changes[path] = data
+    atomic_write_many(changes)
+    return sorted(p.relative_to(root).as_posix() for p in changes)
