@@ -51,6 +51,12 @@ def _base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _exact_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
 def _language(value: str) -> str:
     if not re.match(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", value):
         raise ValueError("must be a language tag like en or en-GB")
@@ -173,7 +179,7 @@ class FeedSource(_Source):
     """An RSS or Atom feed: each entry is a complaint (review sites, alerts)."""
 
     type: Literal["rss"]
-    url: HttpUrl
+    url: Annotated[str, AfterValidator(_exact_url)]
 
 
 DEFAULT_CHANNELS = {"github": "github", "mastodon": "mastodon", "discourse": "discourse",

@@ -114,7 +114,7 @@ class HttpClient:
         jitter: Callable[[], float] = random.random,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/") + "/"
+        self.base_url = base_url
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -141,10 +141,12 @@ class HttpClient:
         self.close()
 
     def url(self, path: str) -> str:
-        """An absolute URL: full URLs (pagination links) pass through."""
+        """An absolute URL: full URLs (pagination links) pass through; "" is the base itself."""
         if re.match(r"^https?://", path):
             return path
-        return self.base_url + path.lstrip("/")
+        if not path:
+            return self.base_url
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
     def get(
         self,

@@ -1,0 +1,232 @@
+"""RSS 2.0 and Atom 1.0 feeds (review sites, alerts): each entry is a post.
+
+The feed is fetched with the source's HttpClient (its base URL is the feed's URL) as bytes
+and parsed by feedparser from memory (never from a string, which feedparser would open as
+a URL or a file). A conditional request sends the last ETag: ``304 Not Modified`` gathers
+nothing and keeps the cursor.
+
+An entry becomes a Post with:
+
+- ``native_id``: its ``<guid>``/``<id>``, else its link, else the sha256 (hex) of its
+  title and date, kept as given (shared code makes ids file-safe);
+- ``at``: its published date, else its updated date (feedparser gives them in UTC); an
+  entry with neither takes the feed's own updated date, and when the feed has none the
+  entry is skipped and counted in ``skipped_undated``;
+- ``precision="day"`` when the date as written carries no time of day (``2024-05-01``,
+  ``Wed, 01 May 2024``). Only the written string decides: ``00:00:00`` is a time, even
+  if a site writes it for every entry;
+- ``author`` (the author's name, else the author string), ``title``, ``text`` (the
+  summary, else the first content; HTML turned into plain text, plain text kept), ``url``
+  (the link, http/https only) and ``tags`` (category terms).
+
+The cursor is ``{"etag": <last ETag>, "seen": <newest entry time, ISO 8601>}``; entries
+not newer than ``seen`` are skipped on the next fetch. A body feedparser cannot read as
+a feed (flagged bozo, or no feed version, and without entries) is a SourceError
+``<name>: <url path>: not an RSS or Atom feed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import feedparser
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from generator.config import FeedSource
+from generator.errors import one_line
+from generator.sources.base import Cursor, FetchResult, Post, SourceError
+from generator.sources.http import Answer, HttpClient
+from generator.sources.mastodon import explain
+from generator.sources.text import html_to_text
+from generator.times import format_instant, parse_instant
+
+_TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True)
+
+
+class _Detail(_Model):
+    type: str = "text/plain"
+    value: str = ""
+
+
+class _Person(_Model):
+    name: str | None = None
+
+
+class _Category(_Model):
+    term: str | None = None
+
+
+class Entry(_Model):
+    """The fields of a feedparser entry that heard uses."""
+
+    id: str | None = None
+    link: str | None = None
+    title: str | None = None
+    title_detail: _Detail | None = None
+    summary: str | None = None
+    summary_detail: _Detail | None = None
+    content: list[_Detail] = Field(default_factory=list)
+    author: str | None = None
+    author_detail: _Person | None = None
+    published: str | None = None
+    published_parsed: time.struct_time | None = None
+    updated: str | None = None
+    updated_parsed: time.struct_time | None = None
+    tags: list[_Category] = Field(default_factory=list)
+
+
+def _moment(parsed: time.struct_time | None) -> datetime | None:
+    if parsed is None:
+        return None
+    try:
+        return datetime(*parsed[:6], tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _precision(written: str | None) -> Literal["day"] | None:
+    """ "day" when the date as written has no time of day."""
+    if written and not _TIME_OF_DAY.search(written):
+        return "day"
+    return None
+
+
+def _plain(value: str | None, detail: _Detail | None) -> str | None:
+    """Text of a feed field: HTML (by its declared type) to text, plain text kept."""
+    if value is None:
+        return None
+    if detail is not None and detail.type not in _HTML_TYPES:
+        flat = re.sub(r"[ \t\r\f\v]+", " ", value)
+        return re.sub(r" *\n *", "\n", flat).strip() or None
+    return html_to_text(value)
+
+
+def _http_url(value: str | None) -> str | None:
+    if value and re.match(r"https?://[^\s]+\Z", value.strip(), re.IGNORECASE):
+        return value.strip()
+    return None
+
+
+class FeedEntries:
+    """An RSS or Atom source: see the module docstring."""
+
+    def __init__(self, config: FeedSource, client: HttpClient) -> None:
+        self.config = config
+        self.client = client
+        self.name = config.key
+        self.channel = config.channel_name
+        self.skipped_undated = 0
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Gather the entries newer than the cursor's `seen` ({} on the first run)."""
+        requests, retries = self.client.requests, self.client.retries
+        self.skipped_undated = 0
+        etag = cursor.get("etag")
+        try:
+            answer = self.client.get(
+                "",  # the client's base URL is the feed's URL, exactly as configured
+                decode="bytes",
+                etag=etag if isinstance(etag, str) and etag else None,
+            )
+            if answer.status == 304:
+                posts: list[Post] = []
+                new_cursor: Cursor = dict(cursor)
+            else:
+                posts, new_cursor = self._read(answer, cursor)
+        except SourceError as exc:
+            raise SourceError(one_line(f"{self.name}: {exc}", 400)) from None
+        return FetchResult(
+            posts=posts,
+            cursor=new_cursor,
+            requests=self.client.requests - requests,
+            retries=self.client.retries - retries,
+        )
+
+    def _read(self, answer: Answer, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
+        where = httpx.URL(answer.url).path or "/"
+        headers = {"content-location": answer.url}
+        if "content-type" in answer.headers:
+            headers["content-type"] = answer.headers["content-type"]
+        parsed = feedparser.parse(io.BytesIO(answer.data), response_headers=headers)
+        entries = list(parsed.get("entries") or [])
+        if not entries and (parsed.get("bozo") or not parsed.get("version")):
+            raise SourceError(f"{where}: not an RSS or Atom feed")
+
+        seen: datetime | None = None
+        raw_seen = cursor.get("seen")
+        if isinstance(raw_seen, str):
+            try:
+                seen = parse_instant(raw_seen)
+            except ValueError:
+                seen = None
+        feed = parsed.get("feed") or {}
+        feed_written = feed.get("updated") if isinstance(feed.get("updated"), str) else None
+        feed_at = _moment(feed.get("updated_parsed"))
+
+        posts: list[Post] = []
+        newest = seen
+        ids: set[str] = set()
+        for index, raw in enumerate(entries):
+            try:
+                entry = Entry.model_validate(dict(raw))
+            except ValidationError as exc:
+                raise SourceError(f"{where}: entry {index}: {explain(exc)}") from None
+            at, written = _moment(entry.published_parsed), entry.published
+            if at is None:
+                at, written = _moment(entry.updated_parsed), entry.updated
+            if at is None:
+                at, written = feed_at, feed_written
+            if at is None:
+                self.skipped_undated += 1
+                continue
+            if newest is None or at > newest:
+                newest = at
+            if seen is not None and at <= seen:
+                continue
+            post = self._post(entry, at, written)
+            if post.native_id not in ids:
+                ids.add(post.native_id)
+                posts.append(post)
+
+        new_cursor: Cursor = {}
+        if answer.etag:
+            new_cursor["etag"] = answer.etag
+        if newest is not None:
+            new_cursor["seen"] = format_instant(newest)
+        posts.sort(key=lambda p: (p.at, p.native_id))
+        return posts, new_cursor
+
+    def _post(self, entry: Entry, at: datetime, written: str | None) -> Post:
+        native_id = (entry.id or "").strip() or (entry.link or "").strip()
+        if not native_id:
+            basis = f"{entry.title or ''}\n{written or format_instant(at)}"
+            native_id = hashlib.sha256(basis.encode("utf-8")).hexdigest()
+        if entry.summary:
+            text = _plain(entry.summary, entry.summary_detail)
+        elif entry.content:
+            text = _plain(entry.content[0].value, entry.content[0])
+        else:
+            text = None
+        author = entry.author_detail.name if entry.author_detail else None
+        return Post(
+            native_id=native_id,
+            at=at,
+            author=(author or entry.author or "").strip() or None,
+            title=_plain(entry.title, entry.title_detail),
+            text=text,
+            url=_http_url(entry.link),
+            precision=_precision(written),
+            tags=tuple(t.term for t in entry.tags if t.term),
+        )

@@ -1,0 +1,373 @@
+"""Mastodon: mentions of the brand's account, its own posts and hashtag timelines, as posts.
+
+With a token (read from the environment variable named by ``token_env``, never from the
+config file) the source asks ``api/v1/accounts/verify_credentials`` who the brand is, then
+gathers the statuses of ``api/v1/notifications?types[]=mention`` (what people said to the
+brand) and of ``api/v1/accounts/{id}/statuses?exclude_reblogs=true`` (the brand's own
+posts; its replies are its answers). Configured hashtags are read from
+``api/v1/timelines/tag/{hashtag}``, with or without a token (public timelines).
+
+Only public and unlisted statuses are gathered: ``private`` (followers only), ``direct``
+(private messages) and any other visibility a server may invent are skipped, and so are
+reblogs (a boost is not the booster's post). Pages are followed through the RFC 8288
+``Link: <…>; rel="next"`` header, up to ``max_pages`` per endpoint, and only on the
+instance's own origin (the token never goes to another host).
+
+The cursor is ``{"mentions": <newest notification id>, "own": <newest status id>,
+"tags": {<hashtag>: <newest status id>}}``; the next run asks for ``since_id`` and stops
+paging at the first item it already has. Ids are strings: they compare as integers when
+they are all digits, else by length then text (Mastodon snowflakes, Pleroma flake ids,
+GoToSocial ULIDs all order that way). More than ``max_pages`` pages of new items in one
+run leave the oldest of them ungathered: the cursor moves to the newest.
+
+Every answer is checked with small pydantic models (unknown fields ignored, types strict);
+a wrong shape is a one-line SourceError naming the source, the endpoint, the item and the
+field, e.g. ``mastodon: api/v1/notifications: item 2: status.created_at: not an ISO 8601
+time with a zone`` (items counted from 0, as in the JSON array). Messages never hold the
+token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from generator.config import MastodonSource, dotted
+from generator.errors import one_line
+from generator.model import Instant
+from generator.sources.base import Cursor, FetchResult, Post, SourceError
+from generator.sources.http import HttpClient
+from generator.sources.text import html_to_text
+
+PAGE_LIMIT = 40
+GATHERED_VISIBILITY = frozenset({"public", "unlisted"})
+
+_ID_RE = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+_ACCT_RE = re.compile(r"@?[^\s@/]+(@[^\s@/]+)?")
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
+
+
+def _id(value: str) -> str:
+    if not _ID_RE.fullmatch(value):
+        raise PydanticCustomError("id", "not an id (1 to 128 letters, digits, . _ ~ -)")
+    return value
+
+
+def _acct(value: str) -> str:
+    if not _ACCT_RE.fullmatch(value):
+        raise PydanticCustomError("acct", "not an account name like user or user@host")
+    return value.lstrip("@")
+
+
+Id = Annotated[str, AfterValidator(_id)]
+Acct = Annotated[str, AfterValidator(_acct)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class _Identified(_Model):
+    id: Id
+
+
+class Account(_Identified):
+    """The fields of a Mastodon Account entity that heard uses."""
+
+    acct: Acct
+    display_name: str | None = None
+    followers_count: Annotated[int, Field(ge=0)] | None = None
+
+
+class Tag(_Model):
+    """A Status::Tag (hashtag) of a status."""
+
+    name: str
+
+
+class Status(_Identified):
+    """The fields of a Mastodon Status entity that heard uses."""
+
+    created_at: Instant
+    account: Account
+    content: str
+    visibility: str
+    spoiler_text: str = ""
+    url: str | None = None
+    uri: str | None = None
+    in_reply_to_id: Id | None = None
+    reblog: Any = None
+    tags: list[Tag] = Field(default_factory=list)
+
+
+class Notification(_Identified):
+    """A Notification entity; mentions carry the status that mentioned the brand."""
+
+    type: str
+    status: Status | None = None
+
+
+T = TypeVar("T", bound=_Identified)
+
+
+def auth_headers(config: MastodonSource, environ: Mapping[str, str]) -> dict[str, str]:
+    """The Authorization header from the variable named in `token_env` ({} when none).
+
+    Raises SourceError when the variable is named but unset, empty or not a token; the
+    message names the variable, never its value.
+    """
+    if not config.token_env:
+        return {}
+    token = environ.get(config.token_env, "").strip()
+    if not token:
+        raise SourceError(f"{config.key}: {config.token_env} is not set")
+    if not _TOKEN_RE.fullmatch(token):
+        raise SourceError(
+            f"{config.key}: {config.token_env} is not a token (spaces or control characters)"
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def id_key(value: str) -> tuple[int, int, str]:
+    """Sort key of a status or notification id: by number when all digits, else (len, text)."""
+    if value.isascii() and value.isdigit():
+        return (0, int(value), "")
+    return (1, len(value), value)
+
+
+def _newer(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if id_key(a) >= id_key(b) else b
+
+
+def _cursor_id(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    if isinstance(value, str) and _ID_RE.fullmatch(value):
+        return value
+    return None
+
+
+def _kind(value: object) -> str:
+    """What a JSON value is, for messages (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "a boolean",
+    "list_type": "an array",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+
+
+def explain(error: ValidationError) -> str:
+    """The first problem of a ValidationError as `field.path: message` (no input values)."""
+    first = error.errors()[0]
+    where = dotted(tuple(first["loc"]))
+    kind = first["type"]
+    if kind == "missing":
+        message = "missing"
+    elif kind in _EXPECTED:
+        message = f"must be {_EXPECTED[kind]}, not {_kind(first.get('input'))}"
+    else:
+        message = str(first["msg"]).removeprefix("Value error, ")
+        message = message.replace("Input should be", "must be")
+    return f"{where}: {one_line(message, 160)}" if where else one_line(message, 160)
+
+
+def _http_url(value: str | None) -> str | None:
+    if value and re.match(r"https?://[^\s]+\Z", value, re.IGNORECASE):
+        return value
+    return None
+
+
+class MastodonMentions:
+    """A Mastodon source: see the module docstring."""
+
+    def __init__(self, config: MastodonSource, client: HttpClient) -> None:
+        self.config = config
+        self.client = client
+        self.name = config.key
+        self.channel = config.channel_name
+        self.host = httpx.URL(config.base_url).host
+        self.brand_id: str | None = None
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Gather every new public status since `cursor` ({} on the first run)."""
+        requests, retries = self.client.requests, self.client.retries
+        try:
+            posts, new_cursor = self._fetch(cursor)
+        except SourceError as exc:
+            raise SourceError(self._scrub(f"{self.name}: {exc}")) from None
+        return FetchResult(
+            posts=posts,
+            cursor=new_cursor,
+            requests=self.client.requests - requests,
+            retries=self.client.retries - retries,
+        )
+
+    def _fetch(self, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
+        old_tags = cursor.get("tags")
+        tag_cursor: dict[str, str] = {}
+        if isinstance(old_tags, Mapping):
+            for tag, value in old_tags.items():
+                known = _cursor_id(value)
+                if isinstance(tag, str) and known:
+                    tag_cursor[tag] = known
+        mentions = _cursor_id(cursor.get("mentions"))
+        own = _cursor_id(cursor.get("own"))
+        statuses: list[Status] = []
+
+        if self.config.token_env:
+            self.brand_id = self._verify_credentials().id
+            notes, mentions = self._collect(
+                "api/v1/notifications",
+                {"types[]": "mention", "limit": PAGE_LIMIT},
+                mentions,
+                Notification,
+            )
+            for note in notes:
+                if note.type == "mention" and note.status is not None:
+                    statuses.append(note.status)
+            mine, own = self._collect(
+                f"api/v1/accounts/{quote(self.brand_id, safe='')}/statuses",
+                {"limit": PAGE_LIMIT, "exclude_reblogs": "true"},
+                own,
+                Status,
+            )
+            statuses.extend(mine)
+
+        for tag in self.config.hashtags:
+            tagged, newest = self._collect(
+                f"api/v1/timelines/tag/{quote(tag, safe='')}",
+                {"limit": PAGE_LIMIT},
+                tag_cursor.get(tag),
+                Status,
+            )
+            statuses.extend(tagged)
+            if newest is not None:
+                tag_cursor[tag] = newest
+
+        posts: dict[str, Post] = {}
+        for status in statuses:
+            post = self._post(status)
+            if post is not None and post.native_id not in posts:
+                posts[post.native_id] = post
+        new_cursor: Cursor = {}
+        if mentions is not None:
+            new_cursor["mentions"] = mentions
+        if own is not None:
+            new_cursor["own"] = own
+        if tag_cursor:
+            new_cursor["tags"] = tag_cursor
+        ordered = sorted(posts.values(), key=lambda p: (p.at, id_key(p.native_id)))
+        return ordered, new_cursor
+
+    def _verify_credentials(self) -> Account:
+        path = "api/v1/accounts/verify_credentials"
+        data = self.client.get(path).data
+        if not isinstance(data, dict):
+            raise SourceError(f"{path}: expected a JSON object, got {_kind(data)}")
+        try:
+            return Account.model_validate(data)
+        except ValidationError as exc:
+            raise SourceError(f"{path}: {explain(exc)}") from None
+
+    def _collect(
+        self, path: str, params: Mapping[str, Any], since: str | None, model: type[T]
+    ) -> tuple[list[T], str | None]:
+        """Every item newer than `since` over up to max_pages pages, and the newest id."""
+        items: list[T] = []
+        newest = since
+        url = path
+        query: Mapping[str, Any] | None = {**params, **({"since_id": since} if since else {})}
+        for page in range(1, self.config.max_pages + 1):
+            answer = self.client.get(url, query)
+            where = path if page == 1 else f"{path} (page {page})"
+            data = answer.data
+            if not isinstance(data, list):
+                raise SourceError(f"{where}: expected a JSON array, got {_kind(data)}")
+            reached = False
+            for index, raw in enumerate(data):
+                if not isinstance(raw, dict):
+                    raise SourceError(f"{where}: item {index}: must be an object, not {_kind(raw)}")
+                try:
+                    item = model.model_validate(raw)
+                except ValidationError as exc:
+                    raise SourceError(f"{where}: item {index}: {explain(exc)}") from None
+                if since is not None and id_key(item.id) <= id_key(since):
+                    reached = True
+                    continue
+                items.append(item)
+                newest = _newer(newest, item.id)
+            following = answer.next_link()
+            if reached or not data or following is None:
+                break
+            if not self._same_origin(following):
+                raise SourceError(f"{where}: the next page is on another host; not followed")
+            url, query = following, None
+        return items, newest
+
+    def _same_origin(self, link: str) -> bool:
+        try:
+            there = httpx.URL(link)
+        except httpx.InvalidURL:
+            return False
+        here = httpx.URL(self.client.base_url)
+        return (there.scheme, there.host, there.port) == (here.scheme, here.host, here.port)
+
+    def _post(self, status: Status) -> Post | None:
+        if status.reblog is not None or status.visibility not in GATHERED_VISIBILITY:
+            return None
+        text = html_to_text(status.content)
+        warning = status.spoiler_text.strip()
+        if warning:
+            text = f"{warning}\n\n{text}" if text else warning
+        acct = status.account.acct
+        handle = "@" + (acct if "@" in acct else f"{acct}@{self.host}")
+        is_brand = True if self.brand_id and status.account.id == self.brand_id else None
+        return Post(
+            native_id=status.id,
+            at=status.created_at,
+            author=handle,
+            author_name=(status.account.display_name or "").strip() or None,
+            reach=status.account.followers_count,
+            text=text,
+            url=_http_url(status.url) or _http_url(status.uri),
+            parent_id=status.in_reply_to_id,
+            is_brand=is_brand,
+            tags=tuple(tag.name for tag in status.tags),
+        )
+
+    def _scrub(self, message: str) -> str:
+        """Remove the token from a message, whatever echoed it (a hostile server)."""
+        header = self.client.client.headers.get("authorization", "")
+        token = header.removeprefix("Bearer ").strip()
+        if len(token) >= 4:
+            message = message.replace(token, "[token]")
+        return one_line(message, 400)
