@@ -8,12 +8,10 @@ what it sees again without duplicates.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,11 +28,11 @@ from generator.store import (
     load_record,
     load_state,
     record_changes,
+    record_lock,
 )
 from generator.times import format_instant
 
 PRAISE_DIR = Path("content/praise")
-LOCK_NAME = ".gather.lock"
 
 
 @dataclass
@@ -64,25 +62,6 @@ class GatherReport:
     def failed(self) -> list[SourceReport]:
         """Sources that failed."""
         return [s for s in self.sources if s.error]
-
-
-@contextmanager
-def gather_lock(root: Path) -> Iterator[None]:
-    """One gather at a time per site (an advisory lock on content/state/.gather.lock)."""
-    folder = root / STATE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise HeardError(
-                "another `heard gather` is running on this site "
-                f"({STATE_DIR / LOCK_NAME} is locked)"
-            ) from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def _praise_lines(root: Path) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
@@ -140,7 +119,7 @@ def gather(
     if not chosen:
         say("no sources in heard.toml: nothing to gather")
         return GatherReport([], [])
-    with gather_lock(root):
+    with record_lock(root):
         record = load_record(root)
         if record.problems:
             raise ProblemsError(

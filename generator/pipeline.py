@@ -29,6 +29,7 @@ from generator.store import (
     load_record,
     manifest_problems,
     read_import_jsonl,
+    record_lock,
     save_note,
     save_record,
 )
@@ -137,6 +138,13 @@ def import_cases(
 ) -> ImportReport:
     """Merge an export into the record; all-or-nothing, idempotent."""
     load_config(root)
+    with record_lock(root):
+        return _import_locked(root, path, fmt=fmt, brand=brand)
+
+
+def _import_locked(
+    root: Path, path: Path, *, fmt: Literal["jsonl", "twcs"], brand: str | None
+) -> ImportReport:
     record = load_record(root)
     if record.problems:
         raise ProblemsError(
@@ -246,6 +254,11 @@ def remove(root: Path, key: str, *, reason: str, now: datetime) -> list[str]:
     """
     if not reason.strip():
         raise HeardError("give --reason (for example: author request)")
+    with record_lock(root):
+        return _remove_locked(root, key, reason=reason, now=now)
+
+
+def _remove_locked(root: Path, key: str, *, reason: str, now: datetime) -> list[str]:
     site = load_site(root)
     if site.record.problems:
         fix = Problem("content/cases", None, None, "fix the record first")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +39,32 @@ class Record:
     problems: list[Problem] = field(default_factory=list)
     lines: int = 0
     notices: list[Problem] = field(default_factory=list)  # harmless, shown by `heard check`
+
+
+@contextmanager
+def record_lock(root: Path) -> Iterator[None]:
+    """One writer of the record at a time (gather, import, remove).
+
+    An advisory flock on the site folder itself, so locking creates no file. Holding it,
+    temp files left by a run that was killed are swept away, so they can never be
+    committed with content/.
+    """
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HeardError(
+                "another heard gather, import or remove is writing this site's record; "
+                "try again when it has finished"
+            ) from None
+        content = root / "content"
+        if content.is_dir():
+            for leftover in content.rglob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -56,6 +56,12 @@ def write_lines(path: Path, items: Iterable[dict[str, Any] | str]) -> None:
 SiteFactory = Callable[..., Path]
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1 (not "localhost"), a free port."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> SiteFactory:
     """Write a site: config text, record shards {month: [cases]}, notes {id: text}."""

@@ -126,7 +126,7 @@ class HttpClient:
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
             timeout=timeout,
-            follow_redirects=True,
+            follow_redirects=False,  # followed by hand, same origin only (credentials stay)
             transport=transport,
         )
 
@@ -161,10 +161,20 @@ class HttpClient:
         shown = _shown(url)
         headers = {"if-none-match": etag} if etag else {}
         attempt = 0
+        redirects = 0
         while True:
             self.requests += 1
             try:
                 response = self.client.get(url, params=params, headers=headers)
+                if response.has_redirect_location and redirects < 5:
+                    target = response.next_request.url if response.next_request else None
+                    if target is None or not _same_origin(str(target), url):
+                        raise SourceError(
+                            f"{shown}: redirected to another host; not followed, so "
+                            "credentials stay with the configured API"
+                        )
+                    url, params, redirects = str(target), None, redirects + 1
+                    continue
             except httpx.TimeoutException:
                 problem = f"{shown}: timed out"
                 wait = None
@@ -174,9 +184,9 @@ class HttpClient:
             else:
                 if response.status_code == 304:
                     return Answer(304, None, response.headers, str(response.url))
-                limited = (
-                    response.status_code == 403
-                    and response.headers.get("x-ratelimit-remaining") == "0"
+                limited = response.status_code == 403 and (
+                    response.headers.get("x-ratelimit-remaining") == "0"
+                    or "retry-after" in response.headers  # GitHub's secondary rate limit
                 )
                 if response.status_code < 400:
                     return Answer(
@@ -198,6 +208,11 @@ class HttpClient:
             attempt += 1
             self.retries += 1
             self.sleep(wait)
+
+
+def _same_origin(a: str, b: str) -> bool:
+    ua, ub = httpx.URL(a), httpx.URL(b)
+    return (ua.scheme, ua.host, ua.port) == (ub.scheme, ub.host, ub.port)
 
 
 def _shown(url: str) -> str:

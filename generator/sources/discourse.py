@@ -1,0 +1,385 @@
+"""Discourse: the topics of a category (or of a search) and their posts; accepted answers as
+signals.
+
+Endpoints (Discourse API):
+
+* ``GET c/{slug}.json`` or ``GET c/{slug}/{id}.json`` → ``topic_list.topics``, newest activity
+  first; the next page is ``topic_list.more_topics_url`` (given without ``.json``; it is added)
+* or ``GET search.json?q=…&page=N`` → ``topics``; more pages while
+  ``grouped_search_result.more_full_page_results``. ``order:latest`` is added to a query
+  that names no order, so that the newest topics come first.
+* ``GET t/{id}.json`` → ``post_stream.posts`` (the first posts) and ``post_stream.stream``
+  (the ids of all posts)
+* ``GET t/{id}/posts.json?post_ids[]=…`` for the ids not loaded, 20 at a time
+
+Listing pages are followed up to ``max_pages``, on the forum's own origin only (the API key
+must not travel elsewhere), and no further than the first page holding nothing new.
+
+A topic is fetched when its ``last_posted_at`` (or ``bumped_at``) is newer than the cursor,
+or when the listing says it has an accepted answer (solved plugin) that was not signalled.
+Post 1 is the root post (``native_id`` the topic id), the others answer it or the post
+named by ``reply_to_post_number``. Only regular posts (``post_type`` 1: never whispers,
+moderator or small-action posts) that are neither hidden nor deleted and have ``cooked``
+text are kept; a topic whose first post is not kept is skipped, and private messages are
+never read. ``staff`` marks the brand. A post with ``accepted_answer`` is a ``resolved``
+signal.
+
+Cursor::
+
+    last_posted_at   newest activity of the topics fetched
+    topics           {topic id: highest post_number gathered}: a refetched topic gives only
+                     its new posts
+    solved           {topic id: post_number of the accepted answer signalled, 0 when the
+                     listing says solved but the accepted post is not one kept}
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from generator.config import DiscourseSource
+from generator.sources.base import Cursor, FetchResult, Post, Signal, SourceError
+from generator.sources.github import describe, format_time, parse_time, redact, same_origin
+from generator.sources.http import Answer, HttpClient
+from generator.sources.text import html_to_text
+
+CHUNK = 20
+REGULAR = 1
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _tag_names(value: object) -> tuple[str, ...]:
+    # Tags come as names, or (newer versions) as objects with a name.
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("not a list of tags")
+    names: list[str] = []
+    for tag in value:
+        name = tag.get("name") if isinstance(tag, dict) else tag
+        if not isinstance(name, str):
+            raise ValueError("not a list of tags (names or objects with a name)")
+        names.append(name)
+    return tuple(names)
+
+
+Time = Annotated[datetime, BeforeValidator(parse_time)]
+Tags = Annotated[tuple[str, ...], BeforeValidator(_tag_names)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class _TopicItem(_Model):
+    id: int
+    title: str
+    slug: str
+    last_posted_at: Time | None = None
+    bumped_at: Time | None = None
+    pinned: bool = False
+    has_accepted_answer: bool = False
+    archetype: str = "regular"
+
+    @property
+    def activity(self) -> datetime | None:
+        return self.last_posted_at or self.bumped_at
+
+
+class _TopicList(_Model):
+    topics: list[_TopicItem]
+    more_topics_url: str | None = None
+
+
+class _Category(_Model):
+    topic_list: _TopicList
+
+
+class _Grouped(_Model):
+    more_full_page_results: bool | None = None
+
+
+class _Search(_Model):
+    topics: list[_TopicItem] = Field(default_factory=list)
+    grouped_search_result: _Grouped | None = None
+
+
+class _Post(_Model):
+    id: int
+    post_number: int
+    post_type: int
+    username: str
+    name: str | None = None
+    created_at: Time
+    updated_at: Time | None = None
+    cooked: str | None
+    reply_to_post_number: int | None = None
+    staff: bool = False
+    hidden: bool = False
+    deleted_at: str | None = None
+    accepted_answer: bool = False
+
+    @property
+    def kept(self) -> bool:
+        """A regular, visible post with text (whispers and small actions are not)."""
+        return (
+            self.post_type == REGULAR
+            and not self.hidden
+            and not self.deleted_at
+            and bool((self.cooked or "").strip())
+        )
+
+
+class _Stream(_Model):
+    posts: list[_Post]
+    stream: list[int] = Field(default_factory=list)
+
+
+class _Topic(_Model):
+    id: int
+    title: str
+    slug: str
+    archetype: str = "regular"
+    tags: Tags = ()
+    post_stream: _Stream
+
+
+class _Posts(_Model):
+    post_stream: _Stream
+
+
+TopicId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")]
+
+
+class _State(_Model):
+    last_posted_at: Time | None = None
+    topics: dict[TopicId, int] = Field(default_factory=dict)
+    solved: dict[TopicId, int] = Field(default_factory=dict)
+
+
+def auth_headers(config: DiscourseSource, environ: Mapping[str, str]) -> dict[str, str]:
+    """Api-Key and Api-Username, from the environment variables the config names (if any)."""
+    headers: dict[str, str] = {}
+    for env, header in ((config.api_key_env, "Api-Key"), (config.api_user_env, "Api-Username")):
+        if env is None:
+            continue
+        value = environ.get(env, "").strip()
+        if not value:
+            raise SourceError(f"{config.key}: {env} is not set")
+        if not all(" " <= ch < "\x7f" for ch in value):
+            raise SourceError(f"{config.key}: {env} holds characters a header cannot carry")
+        headers[header] = value
+    return headers
+
+
+@dataclass
+class _Run:
+    state: _State
+    latest: datetime | None
+    topics: dict[str, int]
+    solved: dict[str, int]
+    result: FetchResult = field(default_factory=FetchResult)
+
+    def cursor(self) -> Cursor:
+        cursor: Cursor = {}
+        if self.latest is not None:
+            cursor["last_posted_at"] = format_time(self.latest)
+        cursor["topics"] = dict(sorted(self.topics.items(), key=lambda kv: int(kv[0])))
+        cursor["solved"] = dict(sorted(self.solved.items(), key=lambda kv: int(kv[0])))
+        return cursor
+
+
+class DiscourseTopics:
+    """Topics of a Discourse category or search (see the module docstring)."""
+
+    def __init__(self, config: DiscourseSource, client: HttpClient) -> None:
+        self.config = config
+        self.client = client
+        self.name: str = config.key
+        self.channel: str = config.channel_name
+        self.base = config.base_url.rstrip("/")
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Everything new since `cursor` ({} on the first run)."""
+        requests, retries = self.client.requests, self.client.retries
+        try:
+            state = _State.model_validate(dict(cursor))
+        except ValidationError as exc:
+            raise SourceError(f"{self.name}: cursor: {describe(exc)}") from None
+        run = _Run(state, state.last_posted_at, dict(state.topics), dict(state.solved))
+        wanted: dict[int, _TopicItem] = {}
+        for item in self._listing(state):
+            if item.id not in wanted and item.archetype == "regular" and self._wanted(item, state):
+                wanted[item.id] = item
+        oldest_first = sorted(wanted.values(), key=lambda t: (t.activity or NEVER, t.id))
+        for item in oldest_first:
+            self._topic(run, item.id)
+            if item.has_accepted_answer:
+                # Looked at: even if its accepted answer is not one we keep (hidden), the
+                # topic is not fetched again for it on every run.
+                run.solved.setdefault(str(item.id), 0)
+            if item.activity is not None and (run.latest is None or item.activity > run.latest):
+                run.latest = item.activity
+        run.result.cursor = run.cursor()
+        run.result.requests = self.client.requests - requests
+        run.result.retries = self.client.retries - retries
+        return run.result
+
+    # -- which topics --
+
+    @staticmethod
+    def _new(item: _TopicItem, state: _State) -> bool:
+        since = state.last_posted_at
+        return since is None or item.activity is None or item.activity > since
+
+    def _wanted(self, item: _TopicItem, state: _State) -> bool:
+        return self._new(item, state) or (
+            item.has_accepted_answer and str(item.id) not in state.solved
+        )
+
+    def _listing(self, state: _State) -> Iterator[_TopicItem]:
+        """The listed topics, page after page, until a page holds nothing new."""
+        if self.config.category:
+            pages = self._category_pages()
+        elif self.config.search:
+            pages = self._search_pages()
+        else:
+            raise SourceError(f"{self.name}: set a category or a search")
+        for topics in pages:
+            yield from topics
+            listed = [t for t in topics if not t.pinned]  # pinned topics sit on top, any age
+            if listed and not any(self._new(t, state) for t in listed):
+                return
+
+    def _category_pages(self) -> Iterator[list[_TopicItem]]:
+        path = f"c/{self.config.category}.json"
+        url: str | None = path
+        page = 1
+        while url is not None and page <= self.config.max_pages:
+            where = path if page == 1 else f"{path} (page {page})"
+            answer = self._get(url, None)
+            listing = self._valid(_Category, answer.data, where).topic_list
+            yield listing.topics
+            url = None
+            if listing.more_topics_url:
+                parts = urllib.parse.urlsplit(listing.more_topics_url)
+                if not parts.path.endswith(".json"):
+                    parts = parts._replace(path=parts.path + ".json")
+                url = same_origin(self.client, urllib.parse.urlunsplit(parts), answer.url)
+                if url is None:
+                    raise SourceError(
+                        f"{self.name}: {where}: topic_list.more_topics_url is not a URL on"
+                        " this forum; not followed"
+                    )
+            page += 1
+
+    def _search_pages(self) -> Iterator[list[_TopicItem]]:
+        query = self.config.search or ""
+        if "order:" not in query:
+            query = f"{query} order:latest"
+        for page in range(1, self.config.max_pages + 1):
+            where = "search.json" if page == 1 else f"search.json (page {page})"
+            answer = self._get("search.json", {"q": query, "page": page})
+            found = self._valid(_Search, answer.data, where)
+            yield found.topics
+            more = found.grouped_search_result
+            if not found.topics or more is None or not more.more_full_page_results:
+                return
+
+    # -- one topic --
+
+    def _topic(self, run: _Run, topic_id: int) -> None:
+        where = f"t/{topic_id}.json"
+        topic = self._valid(_Topic, self._get(where, None).data, where)
+        if topic.archetype != "regular":
+            return
+        posts = {p.post_number: p for p in topic.post_stream.posts}
+        loaded = {p.id for p in topic.post_stream.posts}
+        missing = list(dict.fromkeys(i for i in topic.post_stream.stream if i not in loaded))
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            where = f"t/{topic_id}/posts.json"
+            answer = self._get(where, {"post_ids[]": chunk})
+            for post in self._valid(_Posts, answer.data, where).post_stream.posts:
+                posts.setdefault(post.post_number, post)
+        self._gather(run, topic, [posts[n] for n in sorted(posts)])
+
+    def _gather(self, run: _Run, topic: _Topic, posts: list[_Post]) -> None:
+        tid = str(topic.id)
+        gathered = run.topics.get(tid, 0)
+        first = posts[0] if posts and posts[0].post_number == 1 else None
+        if gathered == 0 and (first is None or not first.kept):
+            return  # no visible opening post: nothing to thread the answers on
+        dropped = {p.post_number for p in posts if not p.kept}
+        for post in posts:
+            if not post.kept:
+                continue
+            url = self._url(topic, post.post_number)
+            if post.post_number > gathered:
+                run.result.posts.append(self._post(topic, post, dropped, url))
+            if post.accepted_answer and run.solved.get(tid) != post.post_number:
+                run.solved[tid] = post.post_number
+                run.result.signals.append(
+                    Signal(
+                        tid,
+                        "resolved",
+                        at=post.updated_at or post.created_at,
+                        by_brand=post.staff,
+                        url=url,
+                        author=post.username,
+                    )
+                )
+        if posts:
+            run.topics[tid] = max(gathered, posts[-1].post_number)
+
+    def _post(self, topic: _Topic, post: _Post, dropped: set[int], url: str) -> Post:
+        tid = str(topic.id)
+        common: dict[str, Any] = {
+            "root_id": tid,
+            "text": html_to_text(post.cooked),
+            "url": url,
+            "author": post.username,
+            "author_name": post.name or None,
+            "is_brand": post.staff,
+            "at": post.created_at,
+        }
+        if post.post_number == 1:
+            return Post(native_id=tid, title=topic.title, tags=topic.tags, **common)
+        target = post.reply_to_post_number
+        parent = f"{tid}-p{target}" if target and target > 1 and target not in dropped else tid
+        return Post(native_id=f"{tid}-p{post.post_number}", parent_id=parent, **common)
+
+    def _url(self, topic: _Topic, number: int) -> str:
+        url = f"{self.base}/t/{topic.slug}/{topic.id}"
+        return url if number == 1 else f"{url}/{number}"
+
+    # -- plumbing --
+
+    def _valid(self, model: type[M], data: Any, where: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise SourceError(
+                redact(self.client, f"{self.name}: {where}: {describe(exc)}")
+            ) from None
+
+    def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
+        try:
+            return self.client.get(path, params)
+        except SourceError as exc:
+            raise SourceError(redact(self.client, f"{self.name}: {exc}")) from None

@@ -1,0 +1,453 @@
+"""GitHub Issues: a repository's issues and their comments as posts, closing as signals.
+
+Endpoints (GitHub REST, "List repository issues" and "List issue comments for a repository"):
+
+* ``GET repos/{repo}/issues?state=all&sort=updated&direction=asc&per_page=100[&since][&labels]``
+* ``GET repos/{repo}/issues/comments?sort=updated&direction=asc&per_page=100[&since]``
+* ``GET repos/{repo}/issues/{number}/comments?per_page=100`` (backfill, see below)
+
+Each list follows the ``Link: rel="next"`` header up to ``max_pages`` pages, and only on the
+configured API's own origin (a link to another host would carry the token there).
+
+Mapping: an issue is a root post (``native_id`` its number), a comment a reply to it
+(``{number}-c{comment id}``); pull requests (items with a ``pull_request`` key) and their
+comments are skipped. ``author_association`` OWNER, MEMBER or COLLABORATOR marks the brand.
+A closed issue is a ``resolved`` signal when ``state_reason`` is ``completed`` and a ``closed``
+one otherwise (not_planned, duplicate, none); an issue seen closed and now open is ``reopened``.
+
+Cursor::
+
+    since            newest issue updated_at seen (the issues list's `since`; it is inclusive,
+                     so the newest issue comes back once more and is recognised as known)
+    comments_since   newest comment updated_at seen (the comments list's `since`)
+    comments_at_since  ids of the comments updated exactly at comments_since (already handled)
+    issues           numbers of the issues gathered (inside the label filter, PRs excluded)
+    closed           numbers of the issues last seen closed
+
+An issue post is emitted once, the first time its number is seen (a later edit or a new
+comment bumps its ``updated_at`` but does not repeat it); a comment is emitted when it is new
+to the comments stream, so an edited comment comes again with the same ``native_id`` and its
+new text. Comments whose issue is not in ``issues`` are dropped: the issue is outside the
+label filter, a pull request, or not reached yet (``max_pages``). When an issue is gathered
+for the first time after the comments stream has already passed its older comments (a label
+added later, or the issues list cut short by ``max_pages``), those comments are fetched from
+the issue's own comments list, so nothing is lost and nothing comes twice.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from generator.config import GitHubSource
+from generator.errors import one_line
+from generator.sources.base import Cursor, FetchResult, Post, Signal, SourceError
+from generator.sources.http import Answer, HttpClient
+
+PER_PAGE = 100
+BRAND_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+_SECRET_HEADERS = ("authorization", "api-key")
+
+T = TypeVar("T")
+
+
+# --- validation helpers ---------------------------------------------------------------------
+
+
+def parse_time(value: object) -> datetime:
+    """An ISO 8601 time with a zone, as an aware UTC datetime (ValueError otherwise)."""
+    if not isinstance(value, str):
+        raise ValueError("not an ISO 8601 time")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError("not an ISO 8601 time with a time zone")
+    return moment.astimezone(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """The cursor's spelling of a time: ISO 8601 in UTC with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _label_names(value: object) -> tuple[str, ...]:
+    # The issue schema allows a label as a bare name or as an object with a name.
+    if not isinstance(value, list):
+        raise ValueError("not a list of labels")
+    names: list[str] = []
+    for label in value:
+        name = label.get("name") if isinstance(label, dict) else label
+        if not isinstance(name, str):
+            raise ValueError("not a list of labels (names or objects with a name)")
+        names.append(name)
+    return tuple(names)
+
+
+def _issue_number(value: object) -> int:
+    match = re.search(r"/issues/(\d+)$", value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError("not the API URL of an issue (…/issues/NUMBER)")
+    return int(match.group(1))
+
+
+Time = Annotated[datetime, BeforeValidator(parse_time)]
+Labels = Annotated[tuple[str, ...], BeforeValidator(_label_names)]
+IssueNumber = Annotated[int, BeforeValidator(_issue_number)]
+
+
+_MESSAGES = {
+    "missing": "missing",
+    "model_type": "expected an object",
+    "dict_type": "expected an object",
+    "list_type": "expected a list",
+    "string_type": "expected a string",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+}
+
+
+def describe(error: ValidationError) -> str:
+    """The first problem of a validation error as `path: item N: field: message`."""
+    problems = error.errors(include_url=False, include_input=False, include_context=False)
+    first = problems[0]
+    parts: list[str] = []
+    dotted: list[str] = []
+    for piece in first["loc"]:
+        if isinstance(piece, int):
+            if dotted:
+                parts.append(".".join(dotted))
+                dotted = []
+            parts.append(f"item {piece}")
+        else:
+            dotted.append(str(piece))
+    if dotted:
+        parts.append(".".join(dotted))
+    message = _MESSAGES.get(first["type"]) or first["msg"].removeprefix("Value error, ")
+    parts.append(message[0].lower() + message[1:] if message[1:2].islower() else message)
+    extra = len(problems) - 1
+    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
+    return ": ".join(parts) + more
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+# --- the answers we read (only the fields used) ---------------------------------------------
+
+
+class _User(_Model):
+    login: str
+
+
+class _Issue(_Model):
+    number: int
+    title: str
+    body: str | None = None
+    html_url: str
+    user: _User | None
+    author_association: str
+    labels: Labels = ()
+    state: Literal["open", "closed"]
+    state_reason: str | None = None
+    created_at: Time
+    updated_at: Time
+    closed_at: Time | None = None
+    closed_by: _User | None = None
+    pull_request: dict[str, Any] | None = None
+    comments: int = 0
+
+
+class _Comment(_Model):
+    id: int
+    number: IssueNumber = Field(validation_alias="issue_url")
+    body: str | None = None
+    html_url: str
+    user: _User | None
+    author_association: str
+    created_at: Time
+    updated_at: Time
+
+
+class _State(_Model):
+    since: Time | None = None
+    comments_since: Time | None = None
+    comments_at_since: list[int] = Field(default_factory=list)
+    issues: list[int] = Field(default_factory=list)
+    closed: list[int] = Field(default_factory=list)
+
+
+_ISSUES = TypeAdapter(list[_Issue])
+_COMMENTS = TypeAdapter(list[_Comment])
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+def auth_headers(config: GitHubSource, environ: Mapping[str, str]) -> dict[str, str]:
+    """The Authorization header, from the environment variable the config names (if any)."""
+    if config.token_env is None:
+        return {}
+    token = environ.get(config.token_env, "").strip()
+    if not token:
+        raise SourceError(f"{config.key}: {config.token_env} is not set")
+    if not all(" " < ch < "\x7f" for ch in token):
+        raise SourceError(f"{config.key}: {config.token_env} holds characters no token has")
+    return {"authorization": f"Bearer {token}"}
+
+
+def redact(client: HttpClient, message: str) -> str:
+    """A message with every credential the client sends cut out (a hostile server may echo
+    one back in an error body), on one line."""
+    for name in _SECRET_HEADERS:
+        value = client.client.headers.get(name)
+        if not value:
+            continue
+        for secret in {value, value.split()[-1]}:
+            if len(secret) >= 4:
+                message = message.replace(secret, "[redacted]")
+    return one_line(message)
+
+
+def same_origin(client: HttpClient, link: str, current: str) -> str | None:
+    """`link` resolved against `current`, if it is a URL on the client's origin; else None."""
+    try:
+        url = httpx.URL(urllib.parse.urljoin(current, link))
+    except (httpx.InvalidURL, ValueError):
+        return None
+    base = httpx.URL(client.base_url)
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return None
+    return str(url)
+
+
+# --- the source -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """What one fetch learns, turned into the next cursor at the end."""
+
+    state: _State
+    known: set[int]
+    closed: set[int]
+    since: datetime | None
+    comments_since: datetime | None
+    comments_at_since: set[int]
+    new_issues: list[_Issue] = field(default_factory=list)
+    result: FetchResult = field(default_factory=FetchResult)
+
+    def cursor(self) -> Cursor:
+        cursor: Cursor = {}
+        if self.since is not None:
+            cursor["since"] = format_time(self.since)
+        if self.comments_since is not None:
+            cursor["comments_since"] = format_time(self.comments_since)
+            cursor["comments_at_since"] = sorted(self.comments_at_since)
+        cursor["issues"] = sorted(self.known)
+        cursor["closed"] = sorted(self.closed)
+        return cursor
+
+
+class GitHubIssues:
+    """Issues and comments of one repository (see the module docstring)."""
+
+    def __init__(self, config: GitHubSource, client: HttpClient) -> None:
+        self.config = config
+        self.client = client
+        self.name: str = config.key
+        self.channel: str = config.channel_name
+        self.path = f"repos/{config.repo}"
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Everything new since `cursor` ({} on the first run)."""
+        requests, retries = self.client.requests, self.client.retries
+        state = self._state(cursor)
+        run = _Run(
+            state=state,
+            known=set(state.issues),
+            closed=set(state.closed),
+            since=state.since,
+            comments_since=state.comments_since,
+            comments_at_since=set(state.comments_at_since),
+        )
+        self._issues(run)
+        self._backfill(run)
+        self._comments(run)
+        run.result.cursor = run.cursor()
+        run.result.requests = self.client.requests - requests
+        run.result.retries = self.client.retries - retries
+        return run.result
+
+    # -- issues --
+
+    def _issues(self, run: _Run) -> None:
+        params: dict[str, Any] = {
+            "state": "all",
+            "sort": "updated",
+            "direction": "asc",
+            "per_page": PER_PAGE,
+        }
+        if run.state.since is not None:
+            params["since"] = format_time(run.state.since)
+        if self.config.labels:
+            params["labels"] = ",".join(self.config.labels)
+        for issue in self._list(f"{self.path}/issues", params, _ISSUES):
+            if run.since is None or issue.updated_at > run.since:
+                run.since = issue.updated_at
+            if issue.pull_request is not None:
+                continue
+            if issue.number not in run.known:
+                run.known.add(issue.number)
+                run.new_issues.append(issue)
+                run.result.posts.append(self._issue_post(issue))
+            self._status(run, issue)
+
+    def _issue_post(self, issue: _Issue) -> Post:
+        number = str(issue.number)
+        return Post(
+            native_id=number,
+            root_id=number,
+            parent_id=None,
+            title=issue.title,
+            text=issue.body,
+            url=issue.html_url,
+            author=issue.user.login if issue.user else None,
+            is_brand=issue.author_association in BRAND_ASSOCIATIONS,
+            at=issue.created_at,
+            tags=issue.labels,
+        )
+
+    def _status(self, run: _Run, issue: _Issue) -> None:
+        number = issue.number
+        root = str(number)
+        if issue.state == "open":
+            if number in run.closed:
+                run.closed.discard(number)
+                run.result.signals.append(
+                    Signal(
+                        root, "reopened", at=issue.updated_at, by_brand=False, url=issue.html_url
+                    )
+                )
+            return
+        closed_at = issue.closed_at or issue.updated_at
+        # Seen closed before: a close newer than the last run means it was reopened and
+        # closed again in between; otherwise this close is already known.
+        previous = run.state.since
+        if number in run.closed and (previous is None or closed_at <= previous):
+            return
+        run.closed.add(number)
+        author = issue.user.login if issue.user else None
+        closer = issue.closed_by.login if issue.closed_by else None
+        run.result.signals.append(
+            Signal(
+                root,
+                "resolved" if issue.state_reason == "completed" else "closed",
+                at=closed_at,
+                by_brand=closer != author if closer is not None else True,
+                url=issue.html_url,
+                author=closer,
+            )
+        )
+
+    # -- comments --
+
+    def _comments(self, run: _Run) -> None:
+        params: dict[str, Any] = {"sort": "updated", "direction": "asc", "per_page": PER_PAGE}
+        previous = run.state.comments_since
+        if previous is not None:
+            params["since"] = format_time(previous)
+        done = set(run.state.comments_at_since)
+        for comment in self._list(f"{self.path}/issues/comments", params, _COMMENTS):
+            if previous is not None and (
+                comment.updated_at < previous
+                or (comment.updated_at == previous and comment.id in done)
+            ):
+                continue
+            if run.comments_since is None or comment.updated_at > run.comments_since:
+                run.comments_since = comment.updated_at
+                run.comments_at_since = {comment.id}
+            elif comment.updated_at == run.comments_since:
+                run.comments_at_since.add(comment.id)
+            if comment.number in run.known:
+                run.result.posts.append(self._comment_post(comment))
+
+    def _backfill(self, run: _Run) -> None:
+        """Older comments of issues gathered for the first time that the comments stream has
+        already passed (and dropped, the issue being unknown then)."""
+        passed = run.state.comments_since
+        if passed is None:
+            return
+        done = set(run.state.comments_at_since)
+        for issue in run.new_issues:
+            if issue.comments == 0 or issue.created_at > passed:
+                continue
+            path = f"{self.path}/issues/{issue.number}/comments"
+            for comment in self._list(path, {"per_page": PER_PAGE}, _COMMENTS):
+                if comment.updated_at < passed or (
+                    comment.updated_at == passed and comment.id in done
+                ):
+                    run.result.posts.append(self._comment_post(comment))
+
+    def _comment_post(self, comment: _Comment) -> Post:
+        root = str(comment.number)
+        return Post(
+            native_id=f"{root}-c{comment.id}",
+            root_id=root,
+            parent_id=root,
+            text=comment.body,
+            url=comment.html_url,
+            author=comment.user.login if comment.user else None,
+            is_brand=comment.author_association in BRAND_ASSOCIATIONS,
+            at=comment.created_at,
+        )
+
+    # -- plumbing --
+
+    def _state(self, cursor: Mapping[str, Any]) -> _State:
+        try:
+            return _State.model_validate(dict(cursor))
+        except ValidationError as exc:
+            raise SourceError(f"{self.name}: cursor: {describe(exc)}") from None
+
+    def _list(
+        self, path: str, params: Mapping[str, Any], adapter: TypeAdapter[list[T]]
+    ) -> Iterator[T]:
+        """The items of a paginated list, page after page (Link rel="next", max_pages)."""
+        url: str | None = path
+        page = 1
+        while url is not None and page <= self.config.max_pages:
+            answer = self._get(url, params if page == 1 else None)
+            where = path if page == 1 else f"{path} (page {page})"
+            try:
+                items = adapter.validate_python(answer.data)
+            except ValidationError as exc:
+                raise SourceError(
+                    redact(self.client, f"{self.name}: {where}: {describe(exc)}")
+                ) from None
+            yield from items
+            link = answer.next_link()
+            url = None
+            if link is not None:
+                url = same_origin(self.client, link, answer.url)
+                if url is None:
+                    raise SourceError(
+                        f"{self.name}: {where}: the next-page link is not a URL on this API;"
+                        " not followed"
+                    )
+            page += 1
+
+    def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
+        try:
+            return self.client.get(path, params)
+        except SourceError as exc:
+            raise SourceError(redact(self.client, f"{self.name}: {exc}")) from None

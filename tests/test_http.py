@@ -1,0 +1,100 @@
+"""The shared HTTP layer against a real local server: redirects, rate limits, waits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from generator.sources.base import SourceError
+from generator.sources.http import HttpClient, wait_from_headers
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def test_same_origin_redirects_are_followed_with_credentials(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/old").respond_with_response(
+        Response(status=301, headers={"location": httpserver.url_for("/new")})
+    )
+    seen: list[str | None] = []
+
+    def new(request: Request) -> Response:
+        seen.append(request.headers.get("Api-Key"))
+        return Response(json.dumps({"ok": True}), content_type="application/json")
+
+    httpserver.expect_request("/new").respond_with_handler(new)
+    with HttpClient(httpserver.url_for("/"), headers={"Api-Key": "k"}) as client:
+        assert client.get("old").data == {"ok": True}
+    assert seen == ["k"]
+
+
+def test_a_redirect_to_another_host_is_not_followed(httpserver: HTTPServer) -> None:
+    other = httpserver.url_for("/x").replace("127.0.0.1", "localhost")
+    httpserver.expect_request("/old").respond_with_response(
+        Response(status=302, headers={"location": other})
+    )
+    client = HttpClient(httpserver.url_for("/"), headers={"Api-Key": "SECRET_KEY_1"})
+    with client, pytest.raises(SourceError) as caught:
+        client.get("old")
+    assert "redirected to another host; not followed" in str(caught.value)
+    assert "SECRET_KEY_1" not in str(caught.value)
+    assert len(httpserver.log) == 1
+
+
+def test_githubs_secondary_rate_limit_is_waited_out(httpserver: HTTPServer) -> None:
+    answers = iter(
+        [
+            Response(
+                '{"message": "You have exceeded a secondary rate limit"}',
+                403,
+                {"retry-after": "60"},
+                content_type="application/json",
+            ),
+            Response("[]", 200, content_type="application/json"),
+        ]
+    )
+    httpserver.expect_request("/issues").respond_with_handler(lambda _r: next(answers))
+    sleeps = Sleeps()
+    with HttpClient(httpserver.url_for("/"), sleep=sleeps) as client:
+        assert client.get("issues").data == []
+    assert sleeps == [60.0]
+    assert (client.requests, client.retries) == (2, 1)
+
+
+def test_a_plain_403_is_not_retried(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/private").respond_with_response(
+        Response(
+            '{"message": "Resource not accessible by integration"}',
+            403,
+            content_type="application/json",
+        )
+    )
+    client = HttpClient(httpserver.url_for("/"), sleep=Sleeps())
+    with client, pytest.raises(SourceError) as caught:
+        client.get("private", params={"access_token": "QUERY_SECRET"})
+    message = str(caught.value)
+    assert message.endswith("/private: HTTP 403: Resource not accessible by integration")
+    assert "QUERY_SECRET" not in message
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"retry-after": "7"}, 7.0),
+        ({"retry-after": "Wed, 01 May 2024 10:00:30 GMT"}, 30.0),
+        ({"x-ratelimit-reset": "1714557660"}, 60.0),  # GitHub: epoch seconds
+        ({"x-rate-limit-reset": "1714557605"}, 5.0),  # X: epoch seconds
+        ({"x-ratelimit-reset": "2024-05-01T10:02:00.000Z"}, 120.0),  # Mastodon: ISO 8601
+        ({"x-ratelimit-reset": "42"}, 42.0),  # Reddit: seconds from now
+        ({"ratelimit-reset": "1714557610"}, 10.0),  # Bluesky: epoch seconds
+        ({}, None),
+    ],
+)
+def test_each_providers_reset_header(headers: dict[str, str], wait: float | None) -> None:
+    now = 1714557600.0  # 2024-05-01T10:00:00Z
+    assert wait_from_headers(headers, now) == wait
