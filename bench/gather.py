@@ -126,7 +126,7 @@ def main() -> None:
     site = Path(tempfile.mkdtemp(prefix="heard-gather-bench-"))
     sources = "".join(
         f'\n[[sources]]\ntype = "github"\nname = "app{k}"\nrepo = "acme/app{k}"\n'
-        f'base_url = "{base}"\nmax_pages = 1000\n'
+        f'channel = "github_app{k}"\nbase_url = "{base}"\nmax_pages = 1000\n'
         for k in range(args.sources)
     )
     (site / "heard.toml").write_text(

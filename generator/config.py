@@ -223,10 +223,22 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _unique_sources(self) -> Config:
         seen: set[str] = set()
+        channels: dict[tuple[str, str], str] = {}
         for source in self.sources:
             if source.key in seen:
                 raise ValueError(f"two sources are named {source.key!r}; give each a name")
             seen.add(source.key)
+            kind = str(getattr(source, "type"))  # noqa: B009
+            if kind == "rss":
+                continue  # feed entry ids are globally unique (or hashed)
+            other = channels.get((kind, source.channel_name))
+            if other is not None:
+                raise ValueError(
+                    f"sources {other!r} and {source.key!r} share the channel "
+                    f"{source.channel_name!r}, so their case ids would collide; give one "
+                    f'its own channel (e.g. channel = "{source.channel_name}_{source.key}")'
+                )
+            channels[(kind, source.channel_name)] = source.key
         return self
 
     def is_brand(self, channel: str, handle: str | None) -> bool:

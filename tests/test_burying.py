@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from generator.config import parse_config
 from generator.errors import ProblemsError
 from tests.conftest import BASE_CONFIG, SiteFactory, case, ev, heard, write_lines
@@ -90,9 +92,5 @@ def test_hiding_needs_a_reason_and_is_on_the_ledger(make_site: SiteFactory, tmp_
 
 def test_no_option_can_leave_hidden_cases_out_of_the_counts() -> None:
     for key in ("exclude_hidden = true", "count_hidden = false", "hide_from_counts = true"):
-        try:
+        with pytest.raises(ProblemsError, match="unknown key"):
             parse_config(BASE_CONFIG + key + "\n")
-        except ProblemsError as exc:
-            assert "unknown key" in str(exc)
-        else:
-            raise AssertionError(f"{key} was accepted")

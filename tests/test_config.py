@@ -152,3 +152,13 @@ def test_a_feed_url_is_kept_exactly_as_written() -> None:
     )
     feed = parse_config(text).sources[1]
     assert getattr(feed, "url") == "https://r.example/feed.xml?lang=en"  # noqa: B009
+
+
+def test_two_sources_of_a_kind_on_one_channel_are_refused() -> None:
+    text = SOURCES + '\n[[sources]]\ntype = "github"\nname = "web"\nrepo = "acme/web"\n'
+    assert problems(text) == [
+        "heard.toml: sources 'github' and 'web' share the channel 'github', so their case ids "
+        'would collide; give one its own channel (e.g. channel = "github_web")'
+    ]
+    fixed = text + 'channel = "github_web"\n'
+    assert [s.channel_name for s in parse_config(fixed).sources][-1] == "github_web"
