@@ -48,10 +48,12 @@ def bar_chart(bars: Sequence[Bar], *, title: str, ident: str, width: int = 640) 
             label_y = top + plot - h - 4
         else:
             label_y = top + plot - 4
-        parts.append(
-            f'<text class="note" x="{centre:.1f}" y="{label_y:.1f}" '
-            f'text-anchor="middle">{escape(bar.note)}</text>'
-        )
+        if slot >= 7 * len(bar.note) or len(bars) <= 6:
+            # a note that would run into the next bar is left to the table below the chart
+            parts.append(
+                f'<text class="note" x="{centre:.1f}" y="{label_y:.1f}" '
+                f'text-anchor="middle">{escape(bar.note)}</text>'
+            )
         parts.append(
             f'<text class="label" x="{centre:.1f}" y="{top + plot + 16}" '
             f'text-anchor="middle">{escape(bar.label)}</text>'

@@ -227,7 +227,7 @@ class Renderer:
             local=self.local,
             day=self.day,
             iso=format_instant,
-            duration=format_duration,
+            duration=lambda seconds: format_duration(seconds).replace(" ", "\u00a0"),
             safe_url=safe_url,
             note_html=note_html,
             month_name=month_name,
@@ -284,6 +284,8 @@ class Renderer:
             reverse=True,
         )
         trend = monthly(data.views, data.now, months=12)
+        while len(trend) > 1 and trend[0].cases == 0:
+            trend = trend[1:]  # no empty months before the first case
         yield self._page(
             "home.html",
             "index.html",

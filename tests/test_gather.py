@@ -433,3 +433,27 @@ def test_killing_a_gather_at_any_moment_leaves_a_consistent_record(tmp_path: Pat
     for case in record.cases.values():
         assert len(case.events) == 1  # nothing gathered twice
     assert list((root / "content").rglob(".*.tmp")) == []
+
+
+def test_the_site_says_when_each_channel_was_gathered_and_flags_stale_ones(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    serve(httpserver)
+    root = make_site(tmp_path, httpserver)
+    gather(root, NOW, environ=ENV, client_options=FAST)
+    fresh, late = tmp_path / "fresh", tmp_path / "late"
+    assert (
+        heard("build", "--site", root, "--out", fresh, "--now", "2024-05-10T13:00:00Z").exit_code
+        == 0
+    )
+    page = (fresh / "index.html").read_text("utf-8")
+    assert "Last gathered successfully, per channel:" in page
+    assert '<li>github: <time datetime="2024-05-10T12:00:00Z">' in page
+    assert "Not gathered recently" not in page
+    # a day later, with no good gather since (default stale_after: 6 h)
+    assert (
+        heard("build", "--site", root, "--out", late, "--now", "2024-05-11T13:00:00Z").exit_code
+        == 0
+    )
+    page = (late / "cases/github-1.html").read_text("utf-8")
+    assert "<strong>Not gathered recently:</strong> github, mastodon, reviews." in page

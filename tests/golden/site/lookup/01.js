@@ -1,0 +1,1 @@
+heardLookup(1,{"h:github-398":[["github-398","2026-09-10","github"]],"h:x-2102353714781917464":[["x-2102353714781917464","2026-09-22","x"]],"u:bsky.example/profile/jo.bsky.example/post/3mz4oznonq367":[["bluesky-3mz4oznonq367","2026-10-30","bluesky"]]});

@@ -1,0 +1,1 @@
+heardLookup(2,{"h:greta":[["mastodon-117449785352097539","2026-10-16","mastodon"]],"h:rene@social.example":[["mastodon-117367084162938346","2026-10-01","mastodon"]],"u:bsky.example/profile/cleo.bsky.example/post/3mwxinbdipb65":[["bluesky-3mwxinbdipb65","2026-10-03","bluesky"]]});

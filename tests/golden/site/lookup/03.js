@@ -1,0 +1,1 @@
+heardLookup(3,{"h:dmitri-v":[["github-410","2026-10-05","github"]],"h:mastodon-117247200468714424":[["mastodon-117247200468714424","2026-09-10","mastodon"]],"h:sunita-dev":[["github-433","2026-10-22","github"]],"u:x.example/deano_77/status/2123710439699097471":[["x-2123710439699097471","2026-11-20","x"]]});

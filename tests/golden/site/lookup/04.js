@@ -1,0 +1,1 @@
+heardLookup(4,{"h:bethan_r":[["discourse-1288","2026-10-27","discourse"]],"h:hwyl_huw":[["discourse-1187","2026-09-05","discourse"]],"u:community.lumen.example/t/cant-add-a-second-line-to-my-account/1331":[["discourse-1331","2026-11-26","discourse"]],"u:github.com/lumen-mobile/app/issues/458":[["github-458","2026-11-24","github"]]});

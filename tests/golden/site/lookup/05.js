@@ -1,0 +1,1 @@
+heardLookup(5,{"h:mastodon-117314401083153617":[["mastodon-117314401083153617","2026-09-22","mastodon"]],"u:reddit.example/r/lumenmobile/comments/1h0q5rt/lumen_home_router_reboots_every_night_at_3am/comment/ugyin4z":[["reddit-1h0q5rt","2026-11-13","reddit"]]});

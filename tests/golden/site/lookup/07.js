@@ -1,0 +1,1 @@
+heardLookup(7,{"h:reddit-1h8c3vn":[["reddit-1h8c3vn","2026-11-21","reddit"]],"h:u/pennywise_pa":[["reddit-1h8c3vn","2026-11-21","reddit"]],"u:toot.example/@pieter/117247200468714424":[["mastodon-117247200468714424","2026-09-10","mastodon"]]});

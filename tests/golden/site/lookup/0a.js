@@ -1,0 +1,1 @@
+heardLookup(10,{"u:reddit.example/r/lumenmobile/comments/1h0q5rt/lumen_home_router_reboots_every_night_at_3am":[["reddit-1h0q5rt","2026-11-13","reddit"]],"u:x.example/sam_harlow/status/2115431134870530732":[["x-2115428870320368579","2026-10-28","x"]]});

@@ -1,0 +1,1 @@
+heardLookup(14,{"u:bsky.example/profile/rosie.bsky.example/post/3muyz2igkoh63":[["bluesky-3muyz2igkoh63","2026-09-08","bluesky"]],"u:x.example/dan_okafor/status/2097228442637450718":[["x-2097221396622750795","2026-09-08","x"]]});

@@ -1,0 +1,1 @@
+heardLookup(15,{"h:pmartins":[["github-405","2026-10-02","github"]],"u:social.example/@theo/117291063714024576":[["mastodon-117291063714024576","2026-09-18","mastodon"]],"u:toot.example/@oskar/117614798446680654":[["mastodon-117614798446680654","2026-11-14","mastodon"]]});

@@ -1,0 +1,1 @@
+heardLookup(23,{});

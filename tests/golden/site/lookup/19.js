@@ -1,0 +1,1 @@
+heardLookup(25,{"h:nadia.bsky.example":[["bluesky-3mwoj73c6rp6d","2026-09-29","bluesky"]],"h:ruthless_ruth":[["x-2117673158508890802","2026-11-03","x"]],"u:x.example/hollie_b/status/2099814986145832962":[["x-2099769688024024140","2026-09-15","x"]]});

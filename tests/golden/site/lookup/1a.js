@@ -1,0 +1,1 @@
+heardLookup(26,{"h:mastodon-117449785352097539":[["mastodon-117449785352097539","2026-10-16","mastodon"]],"h:mcr_runner":[["x-2102360006242119687","2026-09-22","x"]],"h:pau_ferrer":[["discourse-1302","2026-11-11","discourse"]],"u:toot.example/@greta/117449785352097539":[["mastodon-117449785352097539","2026-10-16","mastodon"]]});

@@ -1,0 +1,1 @@
+heardLookup(30,{"u:bsky.example/profile/adebayo.bsky.example/post/3mw437vos6u64":[["bluesky-3mw437vos6u64","2026-09-22","bluesky"]],"u:social.example/@theo/117474947239031984":[["mastodon-117291063714024576","2026-09-18","mastodon"]],"u:toot.example/@oskar/117615073692648062":[["mastodon-117614798446680654","2026-11-14","mastodon"]]});

@@ -1,0 +1,1 @@
+heardLookup(31,{"h:mastodon-117234841689729695":[["mastodon-117234841689729695","2026-09-08","mastodon"]],"u:community.lumen.example/t/wi-fi-calling-drops-after-10-minutes/1187":[["discourse-1187","2026-09-05","discourse"]],"u:social.example/@linda/117234841689729695":[["mastodon-117234841689729695","2026-09-08","mastodon"]]});

@@ -1,0 +1,1 @@
+heardLookup(32,{"h:bluesky-3mz4oznonq367":[["bluesky-3mz4oznonq367","2026-10-30","bluesky"]],"h:discourse-1240":[["discourse-1240","2026-09-23","discourse"]],"h:linda@social.example":[["mastodon-117234841689729695","2026-09-08","mastodon"]],"h:marta_s":[["x-2120823416365615248","2026-11-12","x"]]});

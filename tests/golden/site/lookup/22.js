@@ -1,0 +1,1 @@
+heardLookup(34,{"u:github.com/lumen-mobile/app/issues/441":[["github-441","2026-11-02","github"]],"u:x.example/lucy_in_leeds/status/2126409222669059694":[["x-2126409222669059694","2026-11-27","x"]]});

@@ -1,0 +1,1 @@
+heardLookup(38,{"h:kwame_a":[["discourse-1262","2026-10-03","discourse"]],"u:community.lumen.example/t/porting-my-number-took-9-days-is-that-normal/1203":[["discourse-1203","2026-09-12","discourse"]]});

@@ -1,0 +1,1 @@
+heardLookup(39,{"h:dan_okafor":[["x-2097221396622750795","2026-09-08","x"]],"h:discourse-1331":[["discourse-1331","2026-11-26","discourse"]],"h:ines@social.example":[["mastodon-117571072827441461","2026-11-06","mastodon"]],"h:theo":[["mastodon-117291063714024576","2026-09-18","mastodon"]],"u:github.com/lumen-mobile/app/issues/433":[["github-433","2026-10-22","github"]]});

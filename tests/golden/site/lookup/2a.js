@@ -1,0 +1,1 @@
+heardLookup(42,{"h:mancunian_mel":[["discourse-1240","2026-09-23","discourse"]],"h:theo@social.example":[["mastodon-117291063714024576","2026-09-18","mastodon"]],"h:tomwrightdesign":[["x-2110280194379804133","2026-10-14","x"]],"h:x-2097221396622750795":[["x-2097221396622750795","2026-09-08","x"]],"u:github.com/lumen-mobile/app/issues/405":[["github-405","2026-10-02","github"]]});

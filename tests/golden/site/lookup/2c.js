@@ -1,0 +1,1 @@
+heardLookup(44,{"h:reddit-1f3k9qa":[["reddit-1f3k9qa","2026-09-09","reddit"]],"h:rosie.bsky.example":[["bluesky-3muyz2igkoh63","2026-09-08","bluesky"]],"u:toot.example/@pieter/117326146439657910":[["mastodon-117247200468714424","2026-09-10","mastodon"]]});

@@ -1,0 +1,1 @@
+heardLookup(56,{"h:discourse-1187":[["discourse-1187","2026-09-05","discourse"]],"h:felix.bsky.example":[["bluesky-3n2veunrsrc6c","2026-11-22","bluesky"]],"h:hana@mastodon.example":[["mastodon-117314401083153617","2026-09-22","mastodon"]],"h:reddit-1g1xk7e":[["reddit-1g1xk7e","2026-10-10","reddit"]]});

@@ -1,0 +1,1 @@
+heardLookup(58,{"h:u/northern_grit":[["reddit-1g1xk7e","2026-10-10","reddit"]],"h:x-2126613820822381917":[["x-2126613820822381917","2026-11-28","x"]],"u:bsky.example/profile/nadia.bsky.example/post/3mwokwj4u2g3w":[["bluesky-3mwoj73c6rp6d","2026-09-29","bluesky"]],"u:x.example/hollie_b/status/2099769688024024140":[["x-2099769688024024140","2026-09-15","x"]]});

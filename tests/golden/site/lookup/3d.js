@@ -1,0 +1,1 @@
+heardLookup(61,{"h:bluesky-3n2veunrsrc6c":[["bluesky-3n2veunrsrc6c","2026-11-22","bluesky"]],"h:discourse-1203":[["discourse-1203","2026-09-12","discourse"]],"u:social.example/@linda/117235030427850066":[["mastodon-117234841689729695","2026-09-08","mastodon"]]});

@@ -1,0 +1,1 @@
+heardLookup(62,{"h:github-441":[["github-441","2026-11-02","github"]],"h:u/quietkettle":[["reddit-1f3k9qa","2026-09-09","reddit"]],"u:reddit.example/r/lumenmobile/comments/1g1xk7e/lumen_sent_my_new_phone_to_a_locker_30_miles_away":[["reddit-1g1xk7e","2026-10-10","reddit"]]});
