@@ -299,9 +299,14 @@ def _share(value: float | None) -> str:
 
 @main.command()
 @site_option
-def check(site: Path) -> None:
+@click.option(
+    "--credentials",
+    is_flag=True,
+    help="Also check that every environment variable the sources name is set.",
+)
+def check(site: Path, credentials: bool) -> None:
     """Validate the config, every record line, note and page; report every problem."""
-    report = pipeline.check(site)
+    report = pipeline.check(site, credentials=credentials)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if report.problems:

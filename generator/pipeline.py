@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -301,13 +303,38 @@ class CheckReport:
     pages: int
 
 
-def check(root: Path) -> CheckReport:
-    """Validate config, every record line, note and page; report all problems."""
+def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Problem]:
+    """Every environment variable a source names that is not set (values are never shown)."""
+    problems = []
+    for index, source in enumerate(config.sources):
+        for field_name in ("token_env", "api_key_env", "api_user_env"):
+            name = getattr(source, field_name, None)
+            if name and not environ.get(name, "").strip():
+                problems.append(
+                    Problem(
+                        "heard.toml",
+                        None,
+                        f"sources[{index}].{field_name}",
+                        f"{name} is not set in the environment ({source.key})",
+                    )
+                )
+    return problems
+
+
+def check(
+    root: Path, *, credentials: bool = False, environ: Mapping[str, str] | None = None
+) -> CheckReport:
+    """Validate config, every record line, note and page; report all problems.
+
+    With `credentials`, also that every environment variable a source names is set.
+    """
     try:
         site = load_site(root)
     except ProblemsError as exc:
         return CheckReport(exc.problems, 0, 0, 0)
     problems = [*site.record.problems, *site.record.notices, *site.problems]
+    if credentials:
+        problems += credential_problems(site.config, os.environ if environ is None else environ)
     if not site.record.problems:
         problems += manifest_problems(root, site.record)
     for case_id in sorted(set(site.notes) - set(site.record.cases)):

@@ -457,3 +457,20 @@ def test_the_site_says_when_each_channel_was_gathered_and_flags_stale_ones(
     )
     page = (late / "cases/github-1.html").read_text("utf-8")
     assert "<strong>Not gathered recently:</strong> github, mastodon, reviews." in page
+
+
+def test_check_credentials_names_missing_variables_without_values(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    root = make_site(tmp_path, httpserver)
+    assert heard("check", "--site", root).exit_code == 0  # credentials are opt-in
+    result = heard("check", "--site", root, "--credentials", env={"GITHUB_TOKEN": GH_TOKEN,
+                                                                   "MASTODON_TOKEN": ""})  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "heard.toml: sources[1].token_env: MASTODON_TOKEN is not set in the environment (mastodon)",
+        "1 problem(s)",
+    ]
+    ok = heard("check", "--site", root, "--credentials", env=ENV)
+    assert ok.exit_code == 0
+    assert GH_TOKEN not in ok.output + ok.stderr
