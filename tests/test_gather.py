@@ -474,3 +474,31 @@ def test_check_credentials_names_missing_variables_without_values(
     ok = heard("check", "--site", root, "--credentials", env=ENV)
     assert ok.exit_code == 0
     assert GH_TOKEN not in ok.output + ok.stderr
+
+
+def test_a_discourse_forum_gathers_into_threads(httpserver: HTTPServer, tmp_path: Path) -> None:
+    from tests.test_source_discourse import forum
+
+    forum(httpserver)
+    root = tmp_path / "forum"
+    root.mkdir()
+    (root / "heard.toml").write_text(
+        '[site]\ntitle = "T"\nbrand = "Acme"\n\n[[sources]]\ntype = "discourse"\n'
+        f'base_url = "{httpserver.url_for("/")}"\ncategory = "support/5"\n',
+        encoding="utf-8",
+    )
+    report = gather(root, datetime(2024, 6, 10, tzinfo=UTC), environ={}, client_options=FAST)
+    assert report.failed == []
+    assert kinds(root, "discourse-11") == [
+        ("complaint", "customer"),
+        ("reply", "brand"),  # staff
+        ("customer_reply", "customer"),
+        ("reply", "brand"),
+        ("resolved", "brand"),  # the accepted answer
+        ("customer_reply", "customer"),
+        ("customer_reply", "customer"),
+    ]
+    record = load_record(root)
+    assert "discourse-1" not in record.cases  # the staff's pinned about-topic is no complaint
+    assert len(record.cases["discourse-10"].events) == 45
+    assert report.sources[0].skipped == {"brand post outside a known thread": 1}
