@@ -22,7 +22,7 @@ from generator.errors import Problem, ProblemsError
 from generator.times import parse_duration
 
 CONFIG_NAME = "heard.toml"
-CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}\Z")
 
 
 def _duration(value: object) -> int:
@@ -46,19 +46,19 @@ def _timezone(value: str) -> str:
 
 
 def _base_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", value):
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?\Z", value):
         raise ValueError("must be an http(s) URL like https://acme.github.io/heard/")
     return value if value.endswith("/") else value + "/"
 
 
 def _exact_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+    if not re.match(r"^https?://[^\s/]+(/\S*)?\Z", value):
         raise ValueError("must be an http(s) URL")
     return value
 
 
 def _language(value: str) -> str:
-    if not re.match(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", value):
+    if not re.match(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\Z", value):
         raise ValueError("must be a language tag like en or en-GB")
     return value
 
@@ -108,7 +108,7 @@ class PolicyConfig(_Strict):
 
 
 def _env_name(value: str) -> str:
-    if not re.match(r"^[A-Z_][A-Z0-9_]{0,63}$", value):
+    if not re.match(r"^[A-Z_][A-Z0-9_]{0,63}\Z", value):
         raise ValueError("must name an environment variable (like GITHUB_TOKEN), not hold a secret")
     return value
 
@@ -117,8 +117,8 @@ def _patterns(value: list[str]) -> list[str]:
     for pattern in value:
         try:
             re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+        except (re.error, OverflowError, RecursionError) as exc:
+            raise ValueError(f"not a regular expression: {pattern[:80]!r} ({exc})") from None
     return value
 
 
@@ -285,7 +285,13 @@ def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
     """Validate TOML text as a Config; errors name `shown` and the line of the field."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except RecursionError:
+        raise ProblemsError(
+            [Problem(shown, None, None, "invalid TOML: nested too deeply")]
+        ) from None
+    except ValueError as exc:
+        if not isinstance(exc, tomllib.TOMLDecodeError):  # e.g. a number beyond the digit limit
+            raise ProblemsError([Problem(shown, None, None, f"invalid TOML: {exc}")]) from None
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))

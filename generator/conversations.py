@@ -21,7 +21,7 @@ from generator.model import Author, By, Case, Event, EventKind, merge_cases
 from generator.redact import Redactor
 from generator.sources.base import Post, Signal, SourceError
 
-_SAFE_NATIVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}$")
+_SAFE_NATIVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}\Z")
 
 
 def native_to_id(channel: str, native_id: str) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+_BREAKING = {"Cc", "Zl", "Zp"}  # controls (incl. ESC, CR, LF, NEL) and line/paragraph separators
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +21,14 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         what = self.message if not self.field else f"{self.field}: {self.message}"
-        return f"{where}: {one_line(what)}"
+        return f"{one_line(where)}: {one_line(what)}"
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace and control characters so a message stays on one line."""
-    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    """Collapse whitespace, control characters and line separators onto one line."""
+    flat = " ".join(
+        "".join(" " if unicodedata.category(ch) in _BREAKING else ch for ch in text).split()
+    )
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from generator.times import NOT_AN_INSTANT, format_instant, parse_instant
+from generator.times import MAX_YEAR, MIN_YEAR, NOT_AN_INSTANT, format_instant, parse_instant
 
 EventKind = Literal[
     "complaint",
@@ -39,13 +39,13 @@ State = Literal["open", "responded", "resolved", "closed", "hidden", "removed"]
 STATES: tuple[str, ...] = State.__args__  # type: ignore[attr-defined]
 NoteStatus = Literal["resolved", "closed", "hidden", "removed", "reopened", "note"]
 
-CASE_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}-[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")
+CASE_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}-[A-Za-z0-9][A-Za-z0-9._~-]{0,199}\Z")
 MAX_TEXT = 200_000
 
 
 def _instant(value: object) -> object:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
+        if value.tzinfo is None or not MIN_YEAR <= value.year <= MAX_YEAR:
             raise PydanticCustomError("instant", NOT_AN_INSTANT)
         return value
     if not isinstance(value, str):
@@ -65,7 +65,7 @@ def _clean_text(value: str) -> str:
 
 def _url(value: str) -> str:
     value = _clean_text(value)
-    if not re.match(r"^https?://[^\s]+$", value, re.IGNORECASE):
+    if not re.match(r"^https?://[^\s]+\Z", value, re.IGNORECASE):
         raise PydanticCustomError("url", "must be an http(s) URL")
     return value
 
@@ -120,7 +120,7 @@ class Case(_Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
-        if not CASE_ID_RE.match(self.id) or not self.id.startswith(self.channel + "-"):
+        if not CASE_ID_RE.fullmatch(self.id) or not self.id.startswith(self.channel + "-"):
             raise PydanticCustomError(
                 "case_id",
                 "id must be '<channel>-<native id>' using letters, digits, '.', '_', '~', '-'",

@@ -10,7 +10,6 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 
 from generator.config import dotted
 from generator.errors import HeardError, Problem, ProblemsError
-from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases
+from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases, ordered_events
 from generator.times import format_instant, parse_instant
 
 CASES_DIR = Path("content/cases")
@@ -115,7 +114,7 @@ def shard_paths(site_dir: Path) -> list[Path]:
     folder = site_dir / CASES_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if SHARD_RE.match(p.name))
+    return sorted(p for p in folder.iterdir() if SHARD_RE.fullmatch(p.name))
 
 
 def _shown(site_dir: Path, path: Path) -> str:
@@ -151,6 +150,8 @@ def parse_case_line(raw: str, shown: str, number: int) -> Case | list[Problem]:
         return [Problem(shown, number, None, f"not valid JSON: {exc.msg} (column {exc.colno})")]
     except RecursionError:
         return [Problem(shown, number, None, "not valid JSON: nested too deeply")]
+    except ValueError as exc:  # e.g. a number beyond Python's digit limit
+        return [Problem(shown, number, None, f"not valid JSON: {exc}")]
     if not isinstance(data, dict):
         return [Problem(shown, number, None, "a record line must be a JSON object")]
     try:
@@ -212,7 +213,8 @@ def render_shards(cases: Iterable[Case]) -> dict[str, bytes]:
         by_month.setdefault(case.shard(), []).append(case)
     return {
         f"{month}.jsonl": "".join(
-            case_to_line(c) + "\n" for c in sorted(items, key=lambda c: c.id)
+            case_to_line(c.model_copy(update={"events": ordered_events(c.events)})) + "\n"
+            for c in sorted(items, key=lambda c: c.id)
         ).encode("utf-8")
         for month, items in sorted(by_month.items())
     }
@@ -315,17 +317,38 @@ def _key_lines(front: str) -> dict[str, int]:
     return lines
 
 
-def _yaml_value(value: Any) -> Any:
-    """YAML turns unquoted dates into datetime objects; give the model strings back."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _yaml_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_yaml_value(v) for v in value]
-    return value
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML for front matter: dates stay text (heard checks times itself, so an
+    impossible date is a clear error, not a crash) and aliases are refused (no alias bombs).
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter", mark
+            )
+        return super().compose_node(parent, index)
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_front_matter(front: str, shown: str) -> Any | Problem:
+    """The front matter's data, or a Problem naming the line."""
+    try:
+        return yaml.load(front, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        return Problem(shown, line, None, f"invalid YAML front matter: {problem}")
+    except (RecursionError, ValueError, OverflowError) as exc:
+        what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return Problem(shown, 1, None, f"invalid YAML front matter: {what}")
 
 
 def parse_note(text: str, case_id: str, shown: str) -> Note | list[Problem]:
@@ -333,19 +356,13 @@ def parse_note(text: str, case_id: str, shown: str) -> Note | list[Problem]:
     front, body, _ = split_front_matter(text)
     if front is None:
         return [Problem(shown, 1, None, "a note starts with YAML front matter between '---' lines")]
-    try:
-        meta = yaml.safe_load(front) if front.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        return [Problem(shown, line, None, f"invalid YAML front matter: {problem}")]
-    except RecursionError:
-        return [Problem(shown, 1, None, "invalid YAML front matter: nested too deeply")]
+    meta = load_front_matter(front, shown) if front.strip() else {}
+    if isinstance(meta, Problem):
+        return [meta]
     if not isinstance(meta, dict):
         return [Problem(shown, 1, None, "the front matter must be a mapping of keys to values")]
     lines = _key_lines(front)
-    data = {str(k): _yaml_value(v) for k, v in meta.items()}
+    data = {str(k): v for k, v in meta.items()}
     if "case_id" in data or "body" in data:
         key = "case_id" if "case_id" in data else "body"
         return [Problem(shown, lines.get(key, 1), key, "unknown key")]
@@ -378,7 +395,7 @@ def load_notes(site_dir: Path) -> tuple[dict[str, Note], list[Problem]]:
     for path in sorted(folder.glob("*.md")):
         shown = _shown(site_dir, path)
         case_id = path.stem
-        if not CASE_ID_RE.match(case_id):
+        if not CASE_ID_RE.fullmatch(case_id):
             problems.append(Problem(shown, None, None, "file name is not a case id"))
             continue
         try:
@@ -439,7 +456,7 @@ def load_pages(site_dir: Path) -> tuple[list[Page], list[Problem]]:
         return pages, problems
     for path in sorted(folder.glob("*.md")):
         shown = _shown(site_dir, path)
-        if not re.match(r"^[a-z0-9][a-z0-9-]{0,80}$", path.stem):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,80}", path.stem):
             problems.append(Problem(shown, None, None, "page names use a-z, 0-9 and '-'"))
             continue
         try:
@@ -450,10 +467,9 @@ def load_pages(site_dir: Path) -> tuple[list[Page], list[Problem]]:
         front, body, _ = split_front_matter(text)
         title = path.stem.replace("-", " ").capitalize()
         if front is not None:
-            try:
-                meta = yaml.safe_load(front) or {}
-            except yaml.YAMLError:
-                problems.append(Problem(shown, 1, None, "invalid YAML front matter"))
+            meta = load_front_matter(front, shown) or {}
+            if isinstance(meta, Problem):
+                problems.append(meta)
                 continue
             if not isinstance(meta, dict) or set(meta) - {"title"}:
                 problems.append(Problem(shown, 2, None, "front matter may only hold `title`"))

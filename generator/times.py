@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 NOT_AN_INSTANT = "not an ISO 8601 time with a zone"
+MIN_YEAR, MAX_YEAR = 1900, 9998
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)", re.IGNORECASE)
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _ISO_SHAPE = re.compile(
@@ -28,11 +29,14 @@ def parse_instant(text: str) -> datetime:
         value = value.replace(frac.group(0), "." + frac.group(1)[:6], 1)
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            raise ValueError(NOT_AN_INSTANT)
+        utc = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValueError(NOT_AN_INSTANT) from None
-    if parsed.tzinfo is None:
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:  # four-digit years only: file names depend on it
         raise ValueError(NOT_AN_INSTANT)
-    return parsed.astimezone(UTC)
+    return utc
 
 
 def format_instant(moment: datetime) -> str:

@@ -192,6 +192,9 @@ def _tweet_id(value: str) -> str | None:
     return match.group(1) if match else None
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def _created(value: str) -> datetime | None:
     match = _CREATED.fullmatch(value)
     if not match:
@@ -208,9 +211,10 @@ def _created(value: str) -> datetime | None:
             int(second),
             tzinfo=timezone(-offset if sign == "-" else offset),
         )
-    except ValueError:
+        utc = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC)
+    return utc if MIN_YEAR <= utc.year <= MAX_YEAR else None
 
 
 def _model_message(err: ValidationError) -> str:
