@@ -231,7 +231,7 @@ def show(site: Path, now: str | None, case: str) -> None:
     """Show one case (by id or by the URL of a post) and where it stands."""
     view = pipeline.show(site, case, _now(now))
     c = view.case
-    click.echo(f"{view.id}  [{view.state}]  {c.channel}  {c.url or ''}".rstrip())
+    click.echo(f"{view.id}  [{view.state}]  {c.channel}  {one_line(c.url or '')}".rstrip())
     if c.title:
         click.echo(f"title: {one_line(c.title)}")
     if c.author and c.author.handle:

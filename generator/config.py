@@ -340,7 +340,7 @@ class TomlLocator:
         self.keys: dict[tuple[str, ...], int] = {}
         table: tuple[str, ...] = ()
         arrays: dict[tuple[str, ...], int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n
             header = self._HEADER.match(line)
             if header:
                 parts = tuple(p.strip().strip('"') for p in header.group(2).split("."))

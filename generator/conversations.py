@@ -11,17 +11,48 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from pydantic import ValidationError
 
 from generator.config import Config
-from generator.model import Author, By, Case, Event, EventKind, merge_cases
+from generator.model import MAX_TEXT, Author, By, Case, Event, EventKind, merge_cases
 from generator.redact import Redactor
-from generator.sources.base import Post, Signal, SourceError
+from generator.sources.base import Post, Signal
 
 _SAFE_NATIVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}\Z")
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Public text made storable: no NUL, no lone surrogate, cut to the record's limit."""
+    if value is None:
+        return None
+    value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _link(value: str | None) -> str | None:
+    """Only a plain http(s) URL is kept as a link."""
+    if value and len(value) <= 4000 and _URL_OK.match(value):
+        return value
+    return None
+
+
+_URL_OK = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)
+
+
+def tidy(post: Post) -> Post:
+    """A post whose text fields fit the record (hostile input is cut, never fatal)."""
+    return replace(
+        post,
+        text=_text(post.text, MAX_TEXT),
+        title=_text(post.title, 1000),
+        author=_text(post.author, 500),
+        author_name=_text(post.author_name, 500),
+        url=_link(post.url),
+        tags=tuple(t for t in (_text(t, 500) for t in post.tags) if t),
+    )
 
 
 def native_to_id(channel: str, native_id: str) -> str:
@@ -87,28 +118,33 @@ class Threader:
         outcome = Outcome()
         known_praise = praise_ids if praise_ids is not None else set()
         for post in sorted(posts, key=lambda p: (p.at, p.native_id)):
+            snapshot = dict(self.cases)
             try:
-                self._post(channel, post, outcome, known_praise)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join(str(x) for x in err["loc"])
-                raise SourceError(
-                    f"post {post.native_id}: {where}: {str(err['msg']).lower()}"
-                ) from None
+                self._post(channel, tidy(post), outcome, known_praise)
+            except ValidationError:
+                # one unusable post (say, an absurd date) is skipped and counted; it never
+                # stops the source, whose other posts and cursor move on
+                self.cases.clear()
+                self.cases.update(snapshot)
+                outcome.skip("unusable post")
         for signal in sorted(signals, key=lambda s: (s.at, s.root_id, s.kind)):
             case_id = self.index.get((channel, signal.root_id))
             if case_id is None:
                 outcome.skip("status of an unknown thread")
                 continue
-            event = Event(
-                kind=signal.kind,
-                at=signal.at,
-                by="brand" if signal.by_brand else "customer",
-                url=signal.url,
-                text=self.redact(signal.text),
-                handle=signal.author,
-                seen_at=self.seen_at,
-            )
+            try:
+                event = Event(
+                    kind=signal.kind,
+                    at=signal.at,
+                    by="brand" if signal.by_brand else "customer",
+                    url=_link(signal.url),
+                    text=self.redact(_text(signal.text, MAX_TEXT)),
+                    handle=_text(signal.author, 500) or None,
+                    seen_at=self.seen_at,
+                )
+            except ValidationError:
+                outcome.skip("unusable status")
+                continue
             outcome.new_events += self._add(case_id, event)
         return outcome
 

@@ -71,7 +71,8 @@ def _praise_lines(root: Path) -> tuple[dict[str, list[str]], dict[str, set[str]]
     folder = root / PRAISE_DIR
     if folder.is_dir():
         for path in sorted(folder.glob("*.jsonl")):
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            text = path.read_text(encoding="utf-8")
+            lines = [ln for ln in text.split("\n") if ln.strip()]  # not splitlines: U+2028
             shards[path.stem] = lines
             for line in lines:
                 try:

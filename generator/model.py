@@ -65,7 +65,7 @@ def _clean_text(value: str) -> str:
 
 def _url(value: str) -> str:
     value = _clean_text(value)
-    if not re.match(r"^https?://[^\s]+\Z", value, re.IGNORECASE):
+    if not re.match(r"^https?://[^\s\x00-\x1f\x7f]+\Z", value, re.IGNORECASE):
         raise PydanticCustomError("url", "must be an http(s) URL")
     return value
 

@@ -3,7 +3,6 @@ plain text heard stores. Never keeps markup: public text is shown escaped, as te
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 
@@ -43,7 +42,7 @@ def html_to_text(markup: str | None) -> str | None:
     parser = _Text()
     parser.feed(markup)
     parser.close()
-    text = html.unescape("".join(parser.parts))
+    text = "".join(parser.parts)  # the parser has decoded entities once; never twice
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
