@@ -502,3 +502,47 @@ def test_a_discourse_forum_gathers_into_threads(httpserver: HTTPServer, tmp_path
     assert "discourse-1" not in record.cases  # the staff's pinned about-topic is no complaint
     assert len(record.cases["discourse-10"].events) == 45
     assert report.sources[0].skipped == {"brand post outside a known thread": 1}
+
+
+def test_personal_data_is_redacted_for_every_source(httpserver: HTTPServer, tmp_path: Path) -> None:
+    from tests.test_source_discourse import FakeDiscourse, Topic
+    from tests.test_source_discourse import post as forum_post
+
+    serve_pii = "reach me at pat@mail.example or +44 7700 900456, card 4539 1488 0343 6467"
+    fake = FakeDiscourse(httpserver)
+    fake.add(Topic(21, "Locked out", [forum_post(21, 1, cooked=f"<p>{serve_pii}</p>")]))
+    fake.install()
+    httpserver.expect_request("/reviews/").respond_with_response(
+        Response(
+            rss(
+                item(
+                    "r-9",
+                    "Awful",
+                    serve_pii,
+                    "Wed, 01 May 2024 14:30:00 GMT",
+                    "https://reviews.example/acme/9",
+                )
+            ),
+            content_type="application/rss+xml",
+        )
+    )
+    root = tmp_path / "pii"
+    root.mkdir()
+    (root / "heard.toml").write_text(
+        '[site]\ntitle = "T"\nbrand = "Acme"\n\n'
+        f'[[sources]]\ntype = "discourse"\nbase_url = "{httpserver.url_for("/")}"\n'
+        'category = "support/5"\n\n'
+        f'[[sources]]\ntype = "rss"\nurl = "{httpserver.url_for("/reviews/")}"\n',
+        encoding="utf-8",
+    )
+    report = gather(root, datetime(2024, 6, 10, tzinfo=UTC), environ={}, client_options=FAST)
+    assert report.failed == []
+    cases = load_record(root).cases
+    for case_id in ("discourse-21", "reviews-r-9"):
+        text = cases[case_id].events[0].text or ""
+        assert text == (
+            "reach me at [email removed] or [phone removed], card [card number removed]"
+        ), case_id
+    stored = b"".join(snapshot(root / "content").values())
+    for pii in (b"pat@mail.example", b"7700 900456", b"4539 1488"):
+        assert pii not in stored
