@@ -23,8 +23,14 @@ class Bar:
     censored: bool = False  # the true value is larger ("more than")
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, ident: str, width: int = 640) -> Markup:
-    """Vertical bars with a label under each and the note above it."""
+def bar_chart(bars: Sequence[Bar], *, title: str, ident: str, width: int | None = None) -> Markup:
+    """Vertical bars with a label under each and the note above it.
+
+    The drawing is as wide as its bars need (at most 640), so that on a phone, where it is
+    scaled to the screen, its labels shrink as little as possible.
+    """
+    if width is None:
+        width = min(640, 40 + 100 * max(len(bars), 1))
     height, top, bottom, left = 220, 24, 40, 8
     plot = height - top - bottom
     peak = max((b.value for b in bars if b.value), default=0.0) or 1.0
@@ -63,7 +69,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, ident: str, width: int = 640) 
 
 
 def stacked_bars(
-    rows: Sequence[tuple[str, int, int]], *, title: str, ident: str, width: int = 640
+    rows: Sequence[tuple[str, int, int]], *, title: str, ident: str, width: int = 480
 ) -> Markup:
     """Horizontal bars, one per row: (label, done, still waiting)."""
     row_h, left, right = 26, 110, 60
