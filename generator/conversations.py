@@ -118,14 +118,12 @@ class Threader:
         outcome = Outcome()
         known_praise = praise_ids if praise_ids is not None else set()
         for post in sorted(posts, key=lambda p: (p.at, p.native_id)):
-            snapshot = dict(self.cases)
             try:
                 self._post(channel, tidy(post), outcome, known_praise)
             except ValidationError:
-                # one unusable post (say, an absurd date) is skipped and counted; it never
-                # stops the source, whose other posts and cursor move on
-                self.cases.clear()
-                self.cases.update(snapshot)
+                # One unusable post (say, an absurd date) is skipped and counted; it never
+                # stops the source. _post and _open build every model before they change
+                # anything, so there is nothing to undo.
                 outcome.skip("unusable post")
         for signal in sorted(signals, key=lambda s: (s.at, s.root_id, s.kind)):
             case_id = self.index.get((channel, signal.root_id))
@@ -198,17 +196,7 @@ class Threader:
             by = "brand"
         else:
             kind, by = "customer_reply", "customer"
-        event = Event(
-            kind=kind,
-            at=post.at,
-            by=by,
-            url=post.url,
-            text=text,
-            handle=post.author,
-            post_id=post.native_id,
-            seen_at=self.seen_at,
-            precision=post.precision,
-        )
+        event = self._event(post, text, kind, by)
         self.index[(channel, post.native_id)] = case.id
         if brand:
             self.brand_posts.add((channel, post.native_id))
@@ -230,19 +218,7 @@ class Threader:
             title=self.redact(post.title),
             author=author,
             tags=list(dict.fromkeys(post.tags)),
-            events=[
-                Event(
-                    kind="complaint",
-                    at=post.at,
-                    by="customer",
-                    url=post.url,
-                    text=text,
-                    handle=post.author,
-                    post_id=post.native_id,
-                    seen_at=self.seen_at,
-                    precision=post.precision,
-                )
-            ],
+            events=[self._event(post, text, "complaint", "customer")],
         )
         self.index[(channel, post.native_id)] = case_id
         if case_id in self.cases:
@@ -253,6 +229,20 @@ class Threader:
         self.cases[case_id] = case
         outcome.new_cases += 1
         outcome.new_events += 1
+
+    def _event(self, post: Post, text: str | None, kind: EventKind, by: By) -> Event:
+        """The event a gathered post becomes (its text already redacted)."""
+        return Event(
+            kind=kind,
+            at=post.at,
+            by=by,
+            url=post.url,
+            text=text,
+            handle=post.author,
+            post_id=post.native_id,
+            seen_at=self.seen_at,
+            precision=post.precision,
+        )
 
     def _add(self, case_id: str, event: Event) -> int:
         before = self.cases[case_id]

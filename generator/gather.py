@@ -143,27 +143,20 @@ def gather(
             if isinstance(result, FetchResult):
                 report.requests, report.retries = result.requests, result.retries
                 report.posts = len(result.posts)
-                snapshot = dict(cases)
-                try:
-                    outcome = threader.apply(
-                        source.channel_name,
-                        result.posts,
-                        result.signals,
-                        praise_ids=praise_ids.setdefault(source.channel_name, set()),
+                outcome = threader.apply(
+                    source.channel_name,
+                    result.posts,
+                    result.signals,
+                    praise_ids=praise_ids.setdefault(source.channel_name, set()),
+                )
+                _count(report, outcome)
+                for post in outcome.praise:
+                    month = post.at.strftime("%Y-%m")
+                    praise_shards.setdefault(month, []).append(
+                        _praise_line(source.channel_name, post)
                     )
-                except SourceError as exc:
-                    cases.clear()
-                    cases.update(snapshot)
-                    result = SourceError(f"{source.key}: {exc}")
-                else:
-                    _count(report, outcome)
-                    for post in outcome.praise:
-                        month = post.at.strftime("%Y-%m")
-                        praise_shards.setdefault(month, []).append(
-                            _praise_line(source.channel_name, post)
-                        )
-                    state.update(cursor=result.cursor, last_good=format_instant(now))
-            if isinstance(result, SourceError):
+                state.update(cursor=result.cursor, last_good=format_instant(now))
+            else:
                 report.error = one_line(str(result))
                 state.update(last_error=report.error, last_error_at=format_instant(now))
             new_states[source.key] = state
