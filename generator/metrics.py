@@ -81,6 +81,17 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def observe(view: CaseView, now: datetime) -> tuple[Observation, Observation]:
+    """A case's time to first response and time to a fix; unanswered or unfixed ones are
+    censored at now (`closed` is not a fix)."""
+    answered = view.first_response_at
+    fixed = view.resolved_at if view.base_state == "resolved" else None
+    return (
+        Observation(seconds_between(view.opened, answered or now), answered is not None),
+        Observation(seconds_between(view.opened, fixed or now), fixed is not None),
+    )
+
+
 def figures(
     views: Iterable[CaseView], now: datetime, response_target: int | None
 ) -> dict[str, Any]:
@@ -93,17 +104,11 @@ def figures(
         states[view.state] += 1
         if view.hidden:
             continue
-        if view.first_response_at is not None:
-            took = seconds_between(view.opened, view.first_response_at)
-            first.append(Observation(took, True))
-            if response_target is not None and took <= response_target:
-                in_time += 1
-        else:
-            first.append(Observation(seconds_between(view.opened, now), False))
-        if view.base_state == "resolved" and view.resolved_at is not None:
-            resolution.append(Observation(seconds_between(view.opened, view.resolved_at), True))
-        else:
-            resolution.append(Observation(seconds_between(view.opened, now), False))
+        answer, fix = observe(view, now)
+        first.append(answer)
+        resolution.append(fix)
+        if answer.observed and response_target is not None and answer.duration <= response_target:
+            in_time += 1
     fr = kaplan_meier(first)
     rs = kaplan_meier(resolution)
     within: float | None = None
@@ -200,12 +205,9 @@ def distribution(
     for view in views:
         if view.hidden:
             continue
-        end = view.resolved_at if resolution else view.first_response_at
-        if resolution and view.base_state != "resolved":
-            end = None
-        took = seconds_between(view.opened, end if end is not None else now)
-        index = next(i for i, (_, top) in enumerate(bounds) if took < top)
-        (done if end is not None else waiting)[index] += 1
+        seen = observe(view, now)[1 if resolution else 0]
+        index = next(i for i, (_, top) in enumerate(bounds) if seen.duration < top)
+        (done if seen.observed else waiting)[index] += 1
     return [Bucket(label, d, w) for (label, _), d, w in zip(bounds, done, waiting, strict=True)]
 
 
@@ -234,23 +236,8 @@ def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[
             cohorts[key].append(view)
     out = []
     for key in keys:
-        first, fixed = _observations(cohorts[key], now)
-        out.append(Month(key, len(cohorts[key]), kaplan_meier(first), kaplan_meier(fixed)))
+        pairs = [observe(view, now) for view in cohorts[key]]
+        first = kaplan_meier([answer for answer, _ in pairs])
+        fixed = kaplan_meier([fix for _, fix in pairs])
+        out.append(Month(key, len(cohorts[key]), first, fixed))
     return out
-
-
-def _observations(
-    views: Iterable[CaseView], now: datetime
-) -> tuple[list[Observation], list[Observation]]:
-    first: list[Observation] = []
-    fixed: list[Observation] = []
-    for view in views:
-        if view.first_response_at is not None:
-            first.append(Observation(seconds_between(view.opened, view.first_response_at), True))
-        else:
-            first.append(Observation(seconds_between(view.opened, now), False))
-        if view.base_state == "resolved" and view.resolved_at is not None:
-            fixed.append(Observation(seconds_between(view.opened, view.resolved_at), True))
-        else:
-            fixed.append(Observation(seconds_between(view.opened, now), False))
-    return first, fixed
