@@ -17,7 +17,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from generator.config import Config
-from generator.model import MAX_TEXT, Author, By, Case, Event, EventKind, merge_cases
+from generator.model import MAX_TEXT, URL_RE, Author, By, Case, Event, EventKind, merge_cases
 from generator.redact import Redactor
 from generator.sources.base import Post, Signal
 
@@ -34,12 +34,9 @@ def _text(value: str | None, limit: int) -> str | None:
 
 def _link(value: str | None) -> str | None:
     """Only a plain http(s) URL is kept as a link."""
-    if value and len(value) <= 4000 and _URL_OK.match(value):
+    if value and len(value) <= 4000 and URL_RE.match(value):
         return value
     return None
-
-
-_URL_OK = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)
 
 
 def tidy(post: Post) -> Post:

@@ -39,6 +39,7 @@ State = Literal["open", "responded", "resolved", "closed", "hidden", "removed"]
 STATES: tuple[str, ...] = State.__args__  # type: ignore[attr-defined]
 NoteStatus = Literal["resolved", "closed", "hidden", "removed", "reopened", "note"]
 
+URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)  # no space, no control
 CASE_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}-[A-Za-z0-9][A-Za-z0-9._~-]{0,199}\Z")
 MAX_TEXT = 200_000
 
@@ -65,7 +66,7 @@ def _clean_text(value: str) -> str:
 
 def _url(value: str) -> str:
     value = _clean_text(value)
-    if not re.match(r"^https?://[^\s\x00-\x1f\x7f]+\Z", value, re.IGNORECASE):
+    if not URL_RE.match(value):
         raise PydanticCustomError("url", "must be an http(s) URL")
     return value
 

@@ -31,7 +31,7 @@ from generator.charts import Bar, bar_chart, stacked_bars
 from generator.config import Config
 from generator.errors import HeardError
 from generator.lifecycle import CaseView
-from generator.metrics import distribution, monthly
+from generator.metrics import Month, distribution, monthly
 from generator.store import Page
 from generator.times import format_duration, format_instant, seconds_between
 
@@ -341,38 +341,19 @@ class Renderer:
             groups[-1][1].append(view)
         return groups
 
-    def trend_chart(self, trend: Sequence[Any], ident: str) -> Markup:
+    def trend_chart(self, trend: Sequence[Month], ident: str) -> Markup:
         """Monthly median first response as bars ("more than" bars are marked)."""
-        bars = []
-        for month in trend:
-            km = month.first_response
-            value = km.median if km.median is not None else km.more_than
-            note = (
-                "—"
-                if value is None
-                else (
-                    format_duration(value)
-                    if km.median is not None
-                    else "> " + format_duration(value)
-                )
-            )
-            bars.append(Bar(month_name(month.month, short=True), value, note, km.median is None))
-        return bar_chart(bars, title="Median time to first public response, by month", ident=ident)
+        return bar_chart(
+            month_bars(trend, resolution=False),
+            title="Median time to first public response, by month",
+            ident=ident,
+        )
 
     def stats_page(self, data: SiteData, trend: Sequence[Any]) -> tuple[str, bytes]:
         """Monthly trends and distributions of both times, per channel."""
         fr = distribution(data.views, data.now)
         rs = distribution(data.views, data.now, resolution=True)
-        fix_bars = []
-        for month in trend:
-            km = month.resolution
-            value = km.median if km.median is not None else km.more_than
-            note = "—" if value is None else format_duration(value)
-            if km.median is None and value is not None:
-                note = "> " + note
-            fix_bars.append(
-                Bar(month_name(month.month, short=True), value, note, km.median is None)
-            )
+        fix_bars = month_bars(trend, resolution=True)
         return self._page(
             "stats.html",
             "stats.html",
@@ -425,6 +406,19 @@ class Renderer:
                     if rel not in seen:
                         seen.add(rel)
                         yield f"static/{rel}", path.read_bytes()
+
+
+def month_bars(trend: Sequence[Month], *, resolution: bool) -> list[Bar]:
+    """One bar per month: the median, or "more than" the longest wait when not reached."""
+    bars = []
+    for month in trend:
+        km = month.resolution if resolution else month.first_response
+        value = km.median if km.median is not None else km.more_than
+        note = "—" if value is None else format_duration(value)
+        if km.median is None and value is not None:
+            note = "> " + note
+        bars.append(Bar(month_name(month.month, short=True), value, note, km.median is None))
+    return bars
 
 
 def month_name(key: str, short: bool = False) -> str:

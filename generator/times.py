@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 NOT_AN_INSTANT = "not an ISO 8601 time with a zone"
 MIN_YEAR, MAX_YEAR = 1900, 9998
@@ -92,8 +92,3 @@ def resolve_now(now: str | None, environ: Mapping[str, str] | None = None) -> da
             raise ValueError(f"SOURCE_DATE_EPOCH is not a whole number of seconds: {epoch!r}")
         return datetime.fromtimestamp(int(epoch), UTC)
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def days(n: int) -> timedelta:
-    """A timedelta of n days (keeps call sites short)."""
-    return timedelta(days=n)

@@ -40,12 +40,7 @@ class Answer:
 
     def next_link(self) -> str | None:
         """The `rel="next"` URL of an RFC 8288 Link header (GitHub, Mastodon)."""
-        header = self.headers.get("link", "")
-        for part in header.split(","):
-            match = re.search(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?', part)
-            if match and "next" in match.group(2).split():
-                return match.group(1)
-        return None
+        return self.link("next")
 
     def link(self, rel: str) -> str | None:
         """Any rel of the Link header (Mastodon's `prev` carries min_id)."""
