@@ -305,7 +305,7 @@ def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
             loc = tuple(err["loc"])
             if len(loc) > 2 and loc[0] == "sources" and loc[2] in DEFAULT_CHANNELS:
                 loc = loc[:2] + loc[3:]  # drop pydantic's discriminator tag
-            problems.append(Problem(shown, locator.line_of(loc), dotted(loc), _message(err)))
+            problems.append(Problem(shown, locator.line_of(loc), dotted(loc), error_message(err)))
         raise ProblemsError(sorted(problems, key=lambda p: p.line or 0)) from None
 
 
@@ -320,12 +320,15 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _message(err: Any) -> str:
+def error_message(err: Any, unknown: str = "unknown key") -> str:
+    """A pydantic error as the short message heard shows after `file:line: field:`."""
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        return unknown
     if kind == "missing":
         return "required"
+    if kind == "string_unicode":
+        return "contains an invalid (lone surrogate) character"
     msg = str(err["msg"]).removeprefix("Value error, ")
     return msg.replace("Input should be", "must be")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from generator.config import SourceConfig, load_config
 from generator.conversations import Outcome, Threader, native_to_id
-from generator.errors import HeardError, Problem, ProblemsError, one_line
+from generator.errors import HeardError, one_line
 from generator.sources.base import FetchResult, Post, SourceError
 from generator.sources.registry import make_source
 from generator.store import (
@@ -29,6 +29,7 @@ from generator.store import (
     load_state,
     record_changes,
     record_lock,
+    refuse_unclean,
 )
 from generator.times import format_instant
 
@@ -122,10 +123,7 @@ def gather(
         return GatherReport([], [])
     with record_lock(root):
         record = load_record(root)
-        if record.problems:
-            raise ProblemsError(
-                [*record.problems, Problem("content/cases", None, None, "fix the record first")]
-            )
+        refuse_unclean(record, "fix the record first")
         states = {s.key: load_state(root, s.key) for s in chosen}
         results = _fetch_all(chosen, states, env, say, config.gather.concurrency, client_options)
         cases = dict(record.cases)

@@ -32,6 +32,7 @@ from generator.store import (
     manifest_problems,
     read_import_jsonl,
     record_lock,
+    refuse_unclean,
     save_note,
     save_record,
 )
@@ -148,13 +149,7 @@ def _import_locked(
     root: Path, path: Path, *, fmt: Literal["jsonl", "twcs"], brand: str | None
 ) -> ImportReport:
     record = load_record(root)
-    if record.problems:
-        raise ProblemsError(
-            [
-                *record.problems,
-                Problem("content/cases", None, None, "fix the record before importing into it"),
-            ]
-        )
+    refuse_unclean(record, "fix the record before importing into it")
     shown = str(path)
     skipped: dict[str, int] = {}
     if fmt == "twcs":
@@ -262,9 +257,7 @@ def remove(root: Path, key: str, *, reason: str, now: datetime) -> list[str]:
 
 def _remove_locked(root: Path, key: str, *, reason: str, now: datetime) -> list[str]:
     site = load_site(root)
-    if site.record.problems:
-        fix = Problem("content/cases", None, None, "fix the record first")
-        raise ProblemsError([*site.record.problems, fix])
+    refuse_unclean(site.record, "fix the record first")
     case = find_case(site, key)
     if now < case.opened:
         raise HeardError(f"{case.id}: the removal time is before the case opened")

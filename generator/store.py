@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from generator.config import dotted
+from generator.config import dotted, error_message
 from generator.errors import HeardError, Problem, ProblemsError
 from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases, ordered_events
 from generator.times import format_instant, parse_instant
@@ -126,20 +126,10 @@ def _shown(site_dir: Path, path: Path) -> str:
 
 def validation_problems(shown: str, line: int | None, exc: ValidationError) -> list[Problem]:
     """One Problem per pydantic error, with a dotted field path."""
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            msg = "unknown field"
-        elif kind == "missing":
-            msg = "required"
-        elif kind == "string_unicode":
-            msg = "contains an invalid (lone surrogate) character"
-        msg = msg.replace("Input should be", "must be")
-        problems.append(Problem(shown, line, dotted(loc) or None, msg))
-    return problems
+    return [
+        Problem(shown, line, dotted(tuple(err["loc"])) or None, error_message(err, "unknown field"))
+        for err in exc.errors()
+    ]
 
 
 def parse_case_line(raw: str, shown: str, number: int) -> Case | list[Problem]:
@@ -477,6 +467,12 @@ def load_pages(site_dir: Path) -> tuple[list[Page], list[Problem]]:
             title = str(meta.get("title") or title)
         pages.append(Page(path.stem, title, body))
     return pages, problems
+
+
+def refuse_unclean(record: Record, hint: str) -> None:
+    """Refuse to rewrite a record that has bad lines: rewriting would drop them."""
+    if record.problems:
+        raise ProblemsError([*record.problems, Problem("content/cases", None, None, hint)])
 
 
 def require_clean(problems: list[Problem]) -> None:
