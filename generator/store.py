@@ -163,10 +163,23 @@ def iter_lines(path: Path, shown: str) -> Iterator[tuple[int, str] | Problem]:
                 yield number, text
 
 
-def load_record(site_dir: Path, extra: Iterable[Path] = ()) -> Record:
+def merge_into(cases: dict[str, Case], case: Case, shown: str, number: int) -> Problem | None:
+    """Add `case`, merging it into a case with the same id; a channel clash is a Problem."""
+    known = cases.get(case.id)
+    if known is None:
+        cases[case.id] = case
+        return None
+    try:
+        cases[case.id] = merge_cases(known, case)
+    except ValueError as exc:
+        return Problem(shown, number, "channel", str(exc))
+    return None
+
+
+def load_record(site_dir: Path) -> Record:
     """Read every shard. Problems are collected, never raised; duplicates are merged."""
     record = Record()
-    for path in [*shard_paths(site_dir), *extra]:
+    for path in shard_paths(site_dir):
         shown = _shown(site_dir, path)
         for item in iter_lines(path, shown):
             if isinstance(item, Problem):
@@ -178,21 +191,17 @@ def load_record(site_dir: Path, extra: Iterable[Path] = ()) -> Record:
             if isinstance(parsed, list):
                 record.problems.extend(parsed)
                 continue
-            known = record.cases.get(parsed.id)
-            if path.parent == site_dir / CASES_DIR and path.name != f"{parsed.shard()}.jsonl":
+            if path.name != f"{parsed.shard()}.jsonl":
                 record.notices.append(
                     Problem(shown, number, "id", f"{parsed.id} belongs in {parsed.shard()}.jsonl")
                 )
-            if known is None:
-                record.cases[parsed.id] = parsed
-            else:
+            if parsed.id in record.cases:
                 record.notices.append(
                     Problem(shown, number, "id", f"{parsed.id} appears more than once (merged)")
                 )
-                try:
-                    record.cases[parsed.id] = merge_cases(known, parsed)
-                except ValueError as exc:
-                    record.problems.append(Problem(shown, number, "channel", str(exc)))
+            clash = merge_into(record.cases, parsed, shown, number)
+            if clash is not None:
+                record.problems.append(clash)
     return record
 
 
@@ -495,13 +504,8 @@ def read_import_jsonl(path: Path, shown: str) -> list[Case]:
         parsed = parse_case_line(text, shown, number)
         if isinstance(parsed, list):
             problems.extend(parsed)
-        elif parsed.id in cases:
-            try:
-                cases[parsed.id] = merge_cases(cases[parsed.id], parsed)
-            except ValueError as exc:
-                problems.append(Problem(shown, number, "channel", str(exc)))
-        else:
-            cases[parsed.id] = parsed
+        elif (clash := merge_into(cases, parsed, shown, number)) is not None:
+            problems.append(clash)
     require_clean(problems)
     return list(cases.values())
 
