@@ -32,6 +32,7 @@ from generator.config import Config
 from generator.errors import HeardError
 from generator.lifecycle import CaseView
 from generator.metrics import Month, distribution, monthly
+from generator.model import URL_RE
 from generator.store import Page
 from generator.times import format_duration, format_instant, seconds_between
 
@@ -94,10 +95,8 @@ def note_html(text: str, top: int = 3) -> Markup:
 
 
 def safe_url(url: str | None) -> str | None:
-    """Only http(s) URLs become links."""
-    if url and re.match(r"^https?://", url, re.IGNORECASE) and not re.search(r"\s", url):
-        return url
-    return None
+    """Only what the record accepts as a URL (http(s), no space or control) becomes a link."""
+    return url if url and URL_RE.match(url) else None
 
 
 @dataclass(frozen=True)
