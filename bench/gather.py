@@ -133,7 +133,7 @@ def main() -> None:
         '[site]\ntitle = "Bench"\nbrand = "Acme"\n\n[gather]\nconcurrency = 4\n' + sources,
         encoding="utf-8",
     )
-    from generator.gather import gather
+    from generator.gather.run import gather
 
     start = time.perf_counter()
     report = gather(site, datetime(2026, 11, 30, tzinfo=UTC), environ={})

@@ -13,8 +13,8 @@ import click
 
 from generator import __version__, pipeline
 from generator.errors import HeardError, ProblemsError, one_line
-from generator.model import NoteStatus
-from generator.times import format_duration, format_instant, resolve_now
+from generator.record.model import NoteStatus
+from generator.record.times import format_duration, format_instant, resolve_now
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,7 +117,7 @@ def build(site: Path, now: str | None, out: Path | None, keep_going: bool) -> No
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
 def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> None:
     """Gather every source in heard.toml into the record (a failing source stops no other)."""
-    from generator.gather import gather as run_gather
+    from generator.gather.run import gather as run_gather
 
     show_progress = not quiet and sys.stderr.isatty()
     report = run_gather(
@@ -319,7 +319,7 @@ def check(site: Path, credentials: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Create a new site: config, sample content, a README stub."""
-    from generator.skeleton import write_skeleton
+    from generator.scaffold import write_skeleton
 
     written = write_skeleton(directory)
     click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && heard build")

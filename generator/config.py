@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from generator.errors import Problem, ProblemsError
-from generator.times import parse_duration
+from generator.record.times import parse_duration
 
 CONFIG_NAME = "heard.toml"
 CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}\Z")

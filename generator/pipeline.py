@@ -12,17 +12,12 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from generator import badges, feeds, open311
 from generator.config import Config, load_config
 from generator.errors import HeardError, Problem, ProblemsError
-from generator.exports import api_files
-from generator.lifecycle import CaseView, derive, derive_all
-from generator.lookup import lookup_files
-from generator.metrics import summary
-from generator.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
-from generator.publish import PublishReport, publish
-from generator.render import Renderer, SiteData, freshness
-from generator.store import (
+from generator.meaning.lifecycle import CaseView, derive, derive_all
+from generator.meaning.metrics import summary
+from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
+from generator.record.store import (
     Page,
     Record,
     last_gathered,
@@ -36,7 +31,12 @@ from generator.store import (
     save_note,
     save_record,
 )
-from generator.times import format_instant
+from generator.record.times import format_instant
+from generator.site import badges, feeds, open311
+from generator.site.exports import api_files
+from generator.site.lookup import lookup_files
+from generator.site.publish import PublishReport, publish
+from generator.site.render import Renderer, SiteData, freshness
 
 
 @dataclass
@@ -155,7 +155,7 @@ def _import_locked(
     if fmt == "twcs":
         if not brand:
             raise HeardError("--brand HANDLE is required with --format twcs")
-        from generator.sources.twcs import read_twcs
+        from generator.gather.imports.twcs import read_twcs
 
         if not path.is_file():
             raise HeardError(f"{shown}: no such file")

@@ -24,7 +24,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from generator.gather import gather
+from generator.gather.run import gather
 from tests.conftest import heard, write_lines
 from tests.test_source_discourse import FakeDiscourse, Topic, post
 from tests.test_source_feed import item, rss

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from generator import badges
 from generator.config import parse_config
-from generator.times import format_instant
+from generator.record.times import format_instant
+from generator.site import badges
 from tests.conftest import BASE_CONFIG, case, ev
 from tests.test_feeds import CONFIG, HIDDEN_ID, NOW, make_summary, make_views, note, sample_views
 

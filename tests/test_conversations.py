@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from generator.config import parse_config
-from generator.conversations import Outcome, Threader, native_to_id
-from generator.model import Case
-from generator.redact import CARD, EMAIL, PHONE, Redactor, luhn
-from generator.sources.base import Post, Signal
+from generator.gather.redact import CARD, EMAIL, PHONE, Redactor, luhn
+from generator.gather.sources.base import Post, Signal
+from generator.gather.threads import Outcome, Threader, native_to_id
+from generator.record.model import Case
 from tests.conftest import BASE_CONFIG
 
 T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from generator.config import load_config
-from generator.model import Case, Note, case_to_line
+from generator.record.model import Case, Note, case_to_line
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"

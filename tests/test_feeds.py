@@ -14,13 +14,13 @@ import feedparser
 import pytest
 from lxml import etree
 
-from generator import feeds
 from generator.config import Config, parse_config
-from generator.lifecycle import CaseView, derive_all
-from generator.metrics import summary
-from generator.model import Case, Note
-from generator.store import parse_note
-from generator.times import format_instant, parse_instant
+from generator.meaning.lifecycle import CaseView, derive_all
+from generator.meaning.metrics import summary
+from generator.record.model import Case, Note
+from generator.record.store import parse_note
+from generator.record.times import format_instant, parse_instant
+from generator.site import feeds
 from tests.conftest import BASE_CONFIG, case, ev
 
 NOW = parse_instant("2026-11-30T12:00:00Z")

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.config import Config, parse_config
-from generator.lifecycle import derive, derive_all
-from generator.metrics import Observation, kaplan_meier, summary
-from generator.model import Case, Note
-from generator.store import parse_note
-from generator.times import format_instant, parse_instant
+from generator.meaning.lifecycle import derive, derive_all
+from generator.meaning.metrics import Observation, kaplan_meier, summary
+from generator.record.model import Case, Note
+from generator.record.store import parse_note
+from generator.record.times import format_instant, parse_instant
 from tests.conftest import BASE_CONFIG, case, ev
 
 NOW = parse_instant("2026-11-30T12:00:00Z")

@@ -40,9 +40,9 @@ from hypothesis import strategies as st
 
 from generator.config import Config, parse_config
 from generator.errors import HeardError, Problem, ProblemsError, one_line
-from generator.model import Case, Note, case_to_line
-from generator.sources.twcs import TwcsResult, read_twcs
-from generator.store import (
+from generator.gather.imports.twcs import TwcsResult, read_twcs
+from generator.record.model import Case, Note, case_to_line
+from generator.record.store import (
     load_notes,
     load_record,
     note_text,
@@ -1541,7 +1541,7 @@ def test_bug_note_alias_bomb_is_refused_quickly() -> None:
     levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
     text = "---\nstatus: note\nat: 2026-11-20T10:00:00Z\n" + "\n".join(levels) + "\n---\n"
     code = (
-        "import sys; from generator.store import parse_note; "
+        "import sys; from generator.record.store import parse_note; "
         "parse_note(sys.stdin.read(), 'x-1', 'n.md')"
     )
     try:  # today: about a minute (10**8 list items built); fixed: well under a second

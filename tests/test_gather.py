@@ -22,8 +22,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.errors import HeardError
-from generator.gather import gather
-from generator.store import load_record, record_lock
+from generator.gather.run import gather
+from generator.record.store import load_record, record_lock
 from tests.conftest import heard, snapshot
 from tests.test_source_feed import item, rss
 from tests.test_source_github import comment, issue, when

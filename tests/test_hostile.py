@@ -25,11 +25,11 @@ from lxml import etree
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from generator.feeds import xml_text
-from generator.gather import gather
-from generator.lookup import BUCKETS, fnv1a, lookup_key
-from generator.render import _NOTE_TAGS
-from generator.store import load_record
+from generator.gather.run import gather
+from generator.record.store import load_record
+from generator.site.feeds import xml_text
+from generator.site.lookup import BUCKETS, fnv1a, lookup_key
+from generator.site.render import _NOTE_TAGS
 from tests.conftest import BASE_CONFIG, SiteFactory, heard, snapshot
 from tests.hostile import (
     BIG_MARK,

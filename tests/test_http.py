@@ -8,8 +8,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.sources.base import SourceError
-from generator.sources.http import HttpClient, wait_from_headers
+from generator.gather.sources.base import SourceError
+from generator.gather.sources.http import HttpClient, wait_from_headers
 
 
 class Sleeps(list[float]):

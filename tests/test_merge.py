@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.model import Case, merge_cases
+from generator.record.model import Case, merge_cases
 from tests.conftest import case, ev
 
 times = st.sampled_from([f"2026-11-2{d}T1{h}:00:00Z" for d in range(5) for h in range(3)])

@@ -12,9 +12,9 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from generator import open311
 from generator.config import parse_config
-from generator.times import format_instant, parse_instant
+from generator.record.times import format_instant, parse_instant
+from generator.site import open311
 from tests.conftest import BASE_CONFIG
 from tests.test_feeds import (
     BIG,

@@ -18,9 +18,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.config import DiscourseSource
-from generator.sources.base import FetchResult, Post, SourceError
-from generator.sources.discourse import DiscourseTopics, auth_headers
-from generator.sources.http import HttpClient
+from generator.gather.sources.base import FetchResult, Post, SourceError
+from generator.gather.sources.discourse import DiscourseTopics, auth_headers
+from generator.gather.sources.http import HttpClient
 
 KEY = "ghp_FAKE_SECRET_123"  # the same fake secret as the GitHub tests: never in a message
 CATEGORY = "/c/support/5.json"

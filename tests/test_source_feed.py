@@ -19,9 +19,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.config import FeedSource
-from generator.sources.base import SourceError
-from generator.sources.feed import FeedEntries
-from generator.sources.http import HttpClient
+from generator.gather.sources.base import SourceError
+from generator.gather.sources.feed import FeedEntries
+from generator.gather.sources.http import HttpClient
 
 PATH = "/reviews/"
 RSS_TYPE = "application/rss+xml; charset=utf-8"

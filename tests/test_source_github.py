@@ -18,9 +18,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.config import GitHubSource
-from generator.sources.base import FetchResult, Post, SourceError
-from generator.sources.github import GitHubIssues, auth_headers
-from generator.sources.http import HttpClient
+from generator.gather.sources.base import FetchResult, Post, SourceError
+from generator.gather.sources.github import GitHubIssues, auth_headers
+from generator.gather.sources.http import HttpClient
 
 TOKEN = "ghp_FAKE_SECRET_123"
 REPO = "acme/app"

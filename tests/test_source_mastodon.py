@@ -25,9 +25,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.config import MastodonSource
-from generator.sources.base import FetchResult, SourceError
-from generator.sources.http import HttpClient
-from generator.sources.mastodon import MastodonMentions, auth_headers, id_key
+from generator.gather.sources.base import FetchResult, SourceError
+from generator.gather.sources.http import HttpClient
+from generator.gather.sources.mastodon import MastodonMentions, auth_headers, id_key
 
 SECRET = "FAKE_MASTODON_SECRET_42"
 INSTANCE = "https://social.example/"

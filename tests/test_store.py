@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.model import Case, Note
-from generator.store import (
+from generator.record.model import Case, Note
+from generator.record.store import (
     atomic_write_many,
     load_notes,
     load_pages,

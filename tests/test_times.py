@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from generator.times import (
+from generator.record.times import (
     format_duration,
     format_instant,
     parse_duration,

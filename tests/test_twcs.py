@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import HeardError
-from generator.model import Case, case_to_line
-from generator.sources.twcs import _agent, read_twcs
+from generator.gather.imports.twcs import _agent, read_twcs
+from generator.record.model import Case, case_to_line
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CLEAN = DATA / "twcs_head5000.csv"

@@ -51,7 +51,7 @@ def test_twcs_import_gives_the_brands_true_median(
     assert heard("build", "--site", root, "--out", out, "--now", NOW).exit_code == 0
     summary = json.loads((out / "api/summary.json").read_text("utf-8"))
     cases = {c["id"]: c for c in json.loads((out / "api/cases.json").read_text("utf-8"))}
-    from generator.times import parse_instant
+    from generator.record.times import parse_instant
 
     now = parse_instant(NOW)
     ids = list(expected)

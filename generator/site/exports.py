@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from generator.lifecycle import CaseView
-from generator.times import format_instant, seconds_between
+from generator.meaning.lifecycle import CaseView
+from generator.record.times import format_instant, seconds_between
 
 
 def dumps(data: Any) -> bytes:

@@ -40,10 +40,10 @@ from pydantic_core import PydanticCustomError
 
 from generator.config import MastodonSource, dotted
 from generator.errors import one_line
-from generator.model import Instant
-from generator.sources.base import Cursor, FetchResult, Post, SourceError
-from generator.sources.http import HttpClient
-from generator.sources.text import html_to_text
+from generator.gather.sources.base import Cursor, FetchResult, Post, SourceError
+from generator.gather.sources.helpers import html_to_text
+from generator.gather.sources.http import HttpClient
+from generator.record.model import Instant
 
 PAGE_LIMIT = 40
 GATHERED_VISIBILITY = frozenset({"public", "unlisted"})

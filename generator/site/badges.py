@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from generator.config import Config
-from generator.feeds import xml_text
-from generator.lifecycle import CaseView
-from generator.times import format_duration, seconds_between
+from generator.meaning.lifecycle import CaseView
+from generator.record.times import format_duration, seconds_between
+from generator.site.feeds import xml_text
 
 SVG_NS = "http://www.w3.org/2000/svg"
 GREEN = "#2e7d32"

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from generator.config import dotted, error_message
 from generator.errors import HeardError, Problem, ProblemsError
-from generator.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases, ordered_events
-from generator.times import format_instant, parse_instant
+from generator.record.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases, ordered_events
+from generator.record.times import format_instant, parse_instant
 
 CASES_DIR = Path("content/cases")
 NOTES_DIR = Path("content/notes")

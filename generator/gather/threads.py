@@ -17,9 +17,9 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from generator.config import Config
-from generator.model import MAX_TEXT, URL_RE, Author, By, Case, Event, EventKind, merge_cases
-from generator.redact import Redactor
-from generator.sources.base import Post, Signal
+from generator.gather.redact import Redactor
+from generator.gather.sources.base import Post, Signal
+from generator.record.model import MAX_TEXT, URL_RE, Author, By, Case, Event, EventKind, merge_cases
 
 _SAFE_NATIVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}\Z")
 

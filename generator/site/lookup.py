@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from importlib import resources
 
-from generator.lifecycle import CaseView
+from generator.meaning.lifecycle import CaseView
 
 BUCKETS = 64
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -80,4 +80,7 @@ def lookup_files(views: Sequence[CaseView]) -> Iterator[tuple[str, bytes]]:
             entries.sort()
         body = f"heardLookup({number},{_js_json(bucket)});\n"
         yield f"lookup/{number:02x}.js", body.encode("utf-8")
-    yield "lookup/find.js", resources.files("generator").joinpath("assets/find.js").read_bytes()
+    yield (
+        "lookup/find.js",
+        resources.files("generator.site").joinpath("assets/find.js").read_bytes(),
+    )

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from generator.errors import one_line
-from generator.sources.base import SourceError
+from generator.gather.sources.base import SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "heard (+https://pypi.org/project/heard/)"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import HeardError
-from generator.store import atomic_write
+from generator.record.store import atomic_write
 
 CONFIG = """\
 # heard.toml: who you are, where you answer, and what you promise.
@@ -83,7 +83,7 @@ Build the site with `heard build` (it goes to `_site/`); check everything with `
 
 def workflow(name: str) -> str:
     """A workflow for a new site, installing this version of heard."""
-    text = resources.files("generator").joinpath(f"assets/workflows/{name}").read_text("utf-8")
+    text = resources.files("generator.scaffold").joinpath(f"workflows/{name}").read_text("utf-8")
     return text.replace("run: __INSTALL__", f'run: pip install "heard=={__version__}"')
 
 

@@ -19,9 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from generator.config import Config
-from generator.lifecycle import CaseView, Step
-from generator.render import KIND_LABELS, STATE_LABELS, safe_url
-from generator.times import format_instant
+from generator.meaning.lifecycle import CaseView, Step
+from generator.record.times import format_instant
+from generator.site.render import KIND_LABELS, STATE_LABELS, safe_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from generator.lifecycle import CaseView
-from generator.model import STATES
-from generator.times import format_instant, seconds_between
+from generator.meaning.lifecycle import CaseView
+from generator.record.model import STATES
+from generator.record.times import format_instant, seconds_between
 
 Seconds = float | int
 # KM survival is a product of floats; values this close to a threshold count as reaching it

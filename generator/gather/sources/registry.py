@@ -12,8 +12,8 @@ from generator.config import (
     MastodonSource,
     SourceConfig,
 )
-from generator.sources.base import Source
-from generator.sources.http import HttpClient
+from generator.gather.sources.base import Source
+from generator.gather.sources.http import HttpClient
 
 
 def make_source(
@@ -21,28 +21,28 @@ def make_source(
 ) -> tuple[Source, HttpClient]:
     """The connector for `config`, with credentials taken only from `environ`."""
     if isinstance(config, GitHubSource):
-        from generator.sources import github
+        from generator.gather.sources import github
 
         client = HttpClient(
             config.base_url, headers=github.auth_headers(config, environ), **client_options
         )
         return github.GitHubIssues(config, client), client
     if isinstance(config, MastodonSource):
-        from generator.sources import mastodon
+        from generator.gather.sources import mastodon
 
         client = HttpClient(
             config.base_url, headers=mastodon.auth_headers(config, environ), **client_options
         )
         return mastodon.MastodonMentions(config, client), client
     if isinstance(config, DiscourseSource):
-        from generator.sources import discourse
+        from generator.gather.sources import discourse
 
         client = HttpClient(
             config.base_url, headers=discourse.auth_headers(config, environ), **client_options
         )
         return discourse.DiscourseTopics(config, client), client
     if isinstance(config, FeedSource):
-        from generator.sources import feed
+        from generator.gather.sources import feed
 
         client = HttpClient(
             config.url,

@@ -51,10 +51,10 @@ from pydantic import (
 )
 
 from generator.config import DiscourseSource
-from generator.sources.base import Cursor, FetchResult, Post, Signal, SourceError
-from generator.sources.github import describe, format_time, parse_time, redact, same_origin
-from generator.sources.http import Answer, HttpClient
-from generator.sources.text import html_to_text
+from generator.gather.sources.base import Cursor, FetchResult, Post, Signal, SourceError
+from generator.gather.sources.github import describe, format_time, parse_time, redact, same_origin
+from generator.gather.sources.helpers import html_to_text
+from generator.gather.sources.http import Answer, HttpClient
 
 CHUNK = 20
 REGULAR = 1

@@ -35,7 +35,7 @@ from typing import BinaryIO, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from generator.errors import HeardError, Problem
-from generator.model import MAX_TEXT, Author, Case, Event, Short, Text
+from generator.record.model import MAX_TEXT, Author, Case, Event, Short, Text
 
 COLUMNS: tuple[str, ...] = (
     "tweet_id",

@@ -48,8 +48,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from generator.config import GitHubSource
 from generator.errors import one_line
-from generator.sources.base import Cursor, FetchResult, Post, Signal, SourceError
-from generator.sources.http import Answer, HttpClient
+from generator.gather.sources.base import Cursor, FetchResult, Post, Signal, SourceError
+from generator.gather.sources.http import Answer, HttpClient
 
 PER_PAGE = 100
 BRAND_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from generator.config import Config
-from generator.exports import dumps
-from generator.feeds import clip
-from generator.lifecycle import CaseView
-from generator.render import STATE_LABELS
-from generator.times import format_duration, format_instant
+from generator.meaning.lifecycle import CaseView
+from generator.record.times import format_duration, format_instant
+from generator.site.exports import dumps
+from generator.site.feeds import clip
+from generator.site.render import STATE_LABELS
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 4000  # GeoReport v2: description is at most 4,000 characters

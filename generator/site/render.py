@@ -27,16 +27,16 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from generator.charts import Bar, bar_chart, stacked_bars
 from generator.config import Config
 from generator.errors import HeardError
-from generator.lifecycle import CaseView
-from generator.metrics import Month, distribution, monthly
-from generator.model import URL_RE
-from generator.store import Page
-from generator.times import format_duration, format_instant, seconds_between
+from generator.meaning.lifecycle import CaseView
+from generator.meaning.metrics import Month, distribution, monthly
+from generator.record.model import URL_RE
+from generator.record.store import Page
+from generator.record.times import format_duration, format_instant, seconds_between
+from generator.site.charts import Bar, bar_chart, stacked_bars
 
-THEMES_ROOT = Path(__file__).resolve().parent.parent / "themes"
+THEMES_ROOT = Path(__file__).resolve().parent / "themes"
 PER_PAGE = 50
 RESERVED = {"index", "open", "fixes", "stats", "how-we-count", "ledger", "channels", "find", "feed"}
 CSP = (

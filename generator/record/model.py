@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from generator.times import MAX_YEAR, MIN_YEAR, NOT_AN_INSTANT, format_instant, parse_instant
+from generator.record.times import MAX_YEAR, MIN_YEAR, NOT_AN_INSTANT, format_instant, parse_instant
 
 EventKind = Literal[
     "complaint",

@@ -41,11 +41,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.config import FeedSource
 from generator.errors import one_line
-from generator.sources.base import Cursor, FetchResult, Post, SourceError
-from generator.sources.http import Answer, HttpClient
-from generator.sources.mastodon import explain
-from generator.sources.text import html_to_text
-from generator.times import format_instant, parse_instant
+from generator.gather.sources.base import Cursor, FetchResult, Post, SourceError
+from generator.gather.sources.helpers import html_to_text
+from generator.gather.sources.http import Answer, HttpClient
+from generator.gather.sources.mastodon import explain
+from generator.record.times import format_instant, parse_instant
 
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from generator.config import Config
-from generator.model import Case, Event, Note
+from generator.record.model import Case, Event, Note
 
 RESPONSE_KINDS = frozenset({"reply", "moved_private", "follow_up", "resolved", "closed"})
 ANSWER_KINDS = frozenset({"reply", "moved_private", "follow_up"})

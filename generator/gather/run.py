@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from generator.config import SourceConfig, load_config
-from generator.conversations import Outcome, Threader, native_to_id
 from generator.errors import HeardError, one_line
-from generator.sources.base import FetchResult, Post, SourceError
-from generator.sources.registry import make_source
-from generator.store import (
+from generator.gather.sources.base import FetchResult, Post, SourceError
+from generator.gather.sources.registry import make_source
+from generator.gather.threads import Outcome, Threader, native_to_id
+from generator.record.store import (
     STATE_DIR,
     atomic_write_many,
     load_record,
@@ -31,7 +31,7 @@ from generator.store import (
     record_lock,
     refuse_unclean,
 )
-from generator.times import format_instant
+from generator.record.times import format_instant
 
 PRAISE_DIR = Path("content/praise")
 
