@@ -6,7 +6,7 @@ import re
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import (
     AfterValidator,
@@ -15,10 +15,18 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
 )
 
-from generator.errors import Problem, ProblemsError
+from generator.errors import (
+    Problem,
+    ProblemsError,
+    error_message,
+    field_path,
+    http_url,
+    matching,
+)
+from generator.gather.sources import BY_TYPE, SOURCES
+from generator.gather.sources.base import SourceSettings
 from generator.record.times import parse_duration
 
 CONFIG_NAME = "heard.toml"
@@ -42,18 +50,6 @@ def _timezone(value: str) -> str:
         raise ValueError(
             f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
         ) from None
-    return value
-
-
-def _base_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?\Z", value):
-        raise ValueError("must be an http(s) URL like https://acme.github.io/heard/")
-    return value if value.endswith("/") else value + "/"
-
-
-def _exact_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+(/\S*)?\Z", value):
-        raise ValueError("must be an http(s) URL")
     return value
 
 
@@ -91,10 +87,12 @@ class SiteConfig(_Strict):
 
     title: Annotated[str, Field(min_length=1, max_length=200)]
     brand: Annotated[str, Field(min_length=1, max_length=100)]
-    base_url: Annotated[str, AfterValidator(_base_url)] = "http://localhost:8000/"
+    base_url: Annotated[str, http_url("https://acme.github.io/heard/", folder=True)] = (
+        "http://localhost:8000/"
+    )
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     language: Annotated[str, AfterValidator(_language)] = "en"
-    theme: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] = "default"
+    theme: Annotated[str, matching(r"[A-Za-z0-9_-]{1,60}", "a theme name")] = "default"
     description: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -107,12 +105,6 @@ class PolicyConfig(_Strict):
     stale_after: Duration = 6 * 3600
 
 
-def _env_name(value: str) -> str:
-    if not re.match(r"^[A-Z_][A-Z0-9_]{0,63}\Z", value):
-        raise ValueError("must name an environment variable (like GITHUB_TOKEN), not hold a secret")
-    return value
-
-
 def _patterns(value: list[str]) -> list[str]:
     for pattern in value:
         try:
@@ -122,71 +114,55 @@ def _patterns(value: list[str]) -> list[str]:
     return value
 
 
-EnvName = Annotated[str, AfterValidator(_env_name)]
 Patterns = Annotated[list[str], AfterValidator(_patterns)]
-HttpUrl = Annotated[str, AfterValidator(_base_url)]
-Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+
+if TYPE_CHECKING:
+    SourceConfig = SourceSettings
+else:
+    # The union of every declared source's settings, told apart by `type`.
+    SourceConfig = Annotated[
+        Union[tuple(spec.settings for spec in SOURCES)],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
-class _Source(_Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")] | None = None
-    channel: Channel | None = None
-    enabled: bool = True
-    max_pages: Annotated[int, Field(ge=1, le=1000)] = 20
+def source_clashes(raw_sources: object) -> list[tuple[int, str]]:
+    """(index, message) for sources whose names or case ids would collide.
 
-    @property
-    def key(self) -> str:
-        """The source's unique name (its state file is content/state/<key>.json)."""
-        return self.name or str(getattr(self, "type"))  # noqa: B009
+    Read from the raw TOML, so that these are reported together with every other problem.
+    """
+    if not isinstance(raw_sources, list):
+        return []
+    clashes: list[tuple[int, str]] = []
+    names: dict[str, int] = {}
+    channels: dict[tuple[str, str], str] = {}
+    for index, raw in enumerate(raw_sources):
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            continue
+        spec = BY_TYPE.get(raw["type"])
+        key = raw.get("name") or raw["type"]
+        if not isinstance(key, str):
+            continue
+        if key in names:
+            clashes.append((index, f"two sources are named {key!r}; give each its own name"))
+            continue
+        names[key] = index
+        if spec is None or spec.global_ids:
+            continue  # unknown types are reported by validation; feed entry ids are global
+        channel = raw.get("channel") or spec.channel
+        other = channels.get((spec.type, str(channel)))
+        if other is not None:
+            clashes.append(
+                (
+                    index,
+                    f"sources {other!r} and {key!r} share the channel {channel!r}, so their"
+                    f" case ids would collide; give one its own channel (e.g. channel ="
+                    f' "{channel}_{key}")',
+                )
+            )
+        channels[(spec.type, str(channel))] = key
+    return clashes
 
-    @property
-    def channel_name(self) -> str:
-        """The channel its cases are filed under."""
-        return self.channel or DEFAULT_CHANNELS[str(getattr(self, "type"))]  # noqa: B009
-
-
-class GitHubSource(_Source):
-    """Issues and comments of one repository."""
-
-    type: Literal["github"]
-    repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
-    base_url: HttpUrl = "https://api.github.com/"
-    labels: list[str] = Field(default_factory=list)
-    token_env: EnvName | None = None
-
-
-class MastodonSource(_Source):
-    """Mentions of the brand's account (with its token) and hashtag timelines."""
-
-    type: Literal["mastodon"]
-    base_url: HttpUrl
-    token_env: EnvName | None = None
-    hashtags: list[Annotated[str, Field(pattern=r"^[^\s#]+$")]] = Field(default_factory=list)
-
-
-class DiscourseSource(_Source):
-    """Topics of a category or a search; staff posts are the brand's."""
-
-    type: Literal["discourse"]
-    base_url: HttpUrl
-    category: Annotated[str, Field(pattern=r"^[a-z0-9-]+(/[0-9]+)?$")] | None = None
-    search: str | None = None
-    api_key_env: EnvName | None = None
-    api_user_env: EnvName | None = None
-
-
-class FeedSource(_Source):
-    """An RSS or Atom feed: each entry is a complaint (review sites, alerts)."""
-
-    type: Literal["rss"]
-    url: Annotated[str, AfterValidator(_exact_url)]
-
-
-DEFAULT_CHANNELS = {"github": "github", "mastodon": "mastodon", "discourse": "discourse",
-                    "rss": "reviews"}  # fmt: skip
-SourceConfig = Annotated[
-    GitHubSource | MastodonSource | DiscourseSource | FeedSource, Field(discriminator="type")
-]
 
 DEFAULT_DM = [r"\bdm us\b", r"\bsend us a (dm|direct message|private message)\b",
               r"\b(direct|private) message\b", r"\bcheck your (dms|inbox)\b",
@@ -219,27 +195,6 @@ class Config(_Strict):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     gather: GatherConfig = Field(default_factory=GatherConfig)
-
-    @model_validator(mode="after")
-    def _unique_sources(self) -> Config:
-        seen: set[str] = set()
-        channels: dict[tuple[str, str], str] = {}
-        for source in self.sources:
-            if source.key in seen:
-                raise ValueError(f"two sources are named {source.key!r}; give each a name")
-            seen.add(source.key)
-            kind = str(getattr(source, "type"))  # noqa: B009
-            if kind == "rss":
-                continue  # feed entry ids are globally unique (or hashed)
-            other = channels.get((kind, source.channel_name))
-            if other is not None:
-                raise ValueError(
-                    f"sources {other!r} and {source.key!r} share the channel "
-                    f"{source.channel_name!r}, so their case ids would collide; give one "
-                    f'its own channel (e.g. channel = "{source.channel_name}_{source.key}")'
-                )
-            channels[(kind, source.channel_name)] = source.key
-        return self
 
     def is_brand(self, channel: str, handle: str | None) -> bool:
         """Whether `handle` is one of the brand's own accounts on `channel`."""
@@ -282,7 +237,8 @@ def load_config(site_dir: Path) -> Config:
 
 
 def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
-    """Validate TOML text as a Config; errors name `shown` and the line of the field."""
+    """Validate TOML text as a Config; every problem names `shown` and the line of the field."""
+    text = text.removeprefix("\ufeff")  # editors on Windows may save a byte-order mark
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -296,41 +252,32 @@ def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ProblemsError([Problem(shown, line, None, f"invalid TOML: {message}")]) from None
+    locator = TomlLocator(text)
+    problems = [
+        Problem(shown, locator.line_of(("sources", index)), f"sources[{index}]", message)
+        for index, message in source_clashes(data.get("sources"))
+    ]
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
-        locator = TomlLocator(text)
-        problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            if len(loc) > 2 and loc[0] == "sources" and loc[2] in DEFAULT_CHANNELS:
+            if len(loc) > 2 and loc[0] == "sources" and loc[2] in BY_TYPE:
                 loc = loc[:2] + loc[3:]  # drop pydantic's discriminator tag
-            problems.append(Problem(shown, locator.line_of(loc), dotted(loc), error_message(err)))
-        raise ProblemsError(sorted(problems, key=lambda p: p.line or 0)) from None
+            problems.append(Problem(shown, locator.line_of(loc), field_path(loc), _message(err)))
+    else:
+        if not problems:
+            return config
+    raise ProblemsError(sorted(problems, key=lambda p: p.line or 0))
 
 
-def dotted(loc: tuple[Any, ...]) -> str:
-    """('events', 2, 'at') → 'events[2].at'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def error_message(err: Any, unknown: str = "unknown key") -> str:
-    """A pydantic error as the short message heard shows after `file:line: field:`."""
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return unknown
-    if kind == "missing":
-        return "required"
-    if kind == "string_unicode":
-        return "contains an invalid (lone surrogate) character"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return msg.replace("Input should be", "must be")
+def _message(err: Any) -> str:
+    if err["type"] == "union_tag_invalid":
+        tag = (err.get("ctx") or {}).get("tag")
+        return f"unknown source type {tag!r} (the types are {', '.join(sorted(BY_TYPE))})"
+    if err["type"] == "union_tag_not_found":
+        return f"needs a type (one of {', '.join(sorted(BY_TYPE))})"
+    return error_message(err)
 
 
 class TomlLocator:

@@ -300,15 +300,14 @@ def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Prob
     """Every environment variable a source names that is not set (values are never shown)."""
     problems = []
     for index, source in enumerate(config.sources):
-        for field_name in ("token_env", "api_key_env", "api_user_env"):
-            name = getattr(source, field_name, None)
-            if name and not environ.get(name, "").strip():
+        for field_name, variable in source.credential_variables():
+            if not environ.get(variable, "").strip():
                 problems.append(
                     Problem(
                         "heard.toml",
                         None,
                         f"sources[{index}].{field_name}",
-                        f"{name} is not set in the environment ({source.key})",
+                        f"{variable} is not set in the environment ({source.key})",
                     )
                 )
     return problems

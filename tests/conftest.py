@@ -1,10 +1,11 @@
-"""Shared fixtures: throwaway sites written from Python data, and the CLI runner."""
+"""Shared fixtures: throwaway sites written from Python data, the CLI runner, and sources
+connected as `heard gather` connects them (real clients, injected sleeps)."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from click.testing import CliRunner, Result
 from hypothesis import settings
 
 from generator.cli import main
+from generator.gather.sources import BY_TYPE
+from generator.gather.sources.base import Context, Source, SourceSettings
 
 # No per-example deadline (a loaded machine is not a bug). In CI the examples are
 # derandomized so a landing is reproducible; on a developer's machine they explore.
@@ -106,3 +109,41 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+class Sleeps(list[float]):
+    """An injected `sleep` that records how long the client asked to wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+Connect = Callable[..., Source]
+
+
+@pytest.fixture
+def connect(sleeps: Sleeps) -> Iterator[Connect]:
+    """Build a declared source's connector from its settings and an environment, exactly as
+    `heard gather` does (its own `connect`, a Context), with no real waiting or jitter.
+
+    `connect(settings, environ={...}, **client_options)`.
+    """
+    contexts: list[Context] = []
+
+    def factory(
+        settings: SourceSettings, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> Source:
+        options.setdefault("jitter", lambda: 0.0)
+        options.setdefault("sleep", sleeps)
+        context = Context(environ or {}, client_options=options)
+        contexts.append(context)
+        return BY_TYPE[settings.type_name].connect(settings, context)
+
+    yield factory
+    for context in contexts:
+        context.close()

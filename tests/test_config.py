@@ -49,7 +49,7 @@ x = ["a"]
         "heard.toml:4: site.timezone: unknown time zone 'Mars/Olympus' (use an IANA name like Europe/Berlin)",
         "heard.toml:5: site.colour: unknown key",
         "heard.toml:8: policy.response_target: not a duration like 1h, 30m or 2d: 'soon'",
-        "heard.toml:9: policy.window_days: must be greater than or equal to 1",
+        "heard.toml:9: policy.window_days: must be at least 1",
         "heard.toml:11: acounts: unknown key",
     ]
 
@@ -61,7 +61,9 @@ def test_missing_required_fields_name_the_table() -> None:
 
 def test_wrong_types_are_not_coerced() -> None:
     text = BASE_CONFIG.replace("window_days = 30", 'window_days = "30"')
-    assert problems(text) == ["heard.toml:14: policy.window_days: must be a valid integer"]
+    assert problems(text) == [
+        "heard.toml:14: policy.window_days: must be a whole number, not a string"
+    ]
 
 
 def test_toml_syntax_error_names_the_line() -> None:
@@ -129,7 +131,7 @@ def test_a_secret_pasted_into_the_config_is_refused_without_echoing_it() -> None
     out = problems(text)
     assert out == [
         "heard.toml:19: sources[0].token_env: must name an environment variable "
-        "(like GITHUB_TOKEN), not hold a secret"
+        "(like GITHUB_TOKEN: capital letters, digits and _), not hold a secret"
     ]
     assert "s3cr3t" not in out[0]
 
@@ -139,11 +141,27 @@ def test_source_problems() -> None:
         SOURCES + '\n[[sources]]\ntype = "myspace"\n\n[[sources]]\ntype = "rss"\nurl = "ftp://x"\n'
     )
     out = problems(text)
-    assert out[0].startswith("heard.toml:31: sources[3]: ")
-    assert "'github', 'mastodon', 'discourse', 'rss'" in out[0]
-    assert out[1] == ("heard.toml:36: sources[4].url: must be an http(s) URL")
+    assert out[0] == (
+        "heard.toml:31: sources[3]: unknown source type 'myspace' (the types are "
+        "discourse, github, mastodon, rss)"
+    )
+    assert out[1:] == [
+        "heard.toml:34: sources[4]: two sources are named 'rss'; give each its own name",
+        "heard.toml:36: sources[4].url: must be an http(s) URL like https://example.com/feed.xml",
+    ]
     dup = SOURCES + '\n[[sources]]\ntype = "rss"\nurl = "https://other.example/feed"\n'
-    assert problems(dup) == ["heard.toml: two sources are named 'rss'; give each a name"]
+    assert problems(dup) == [
+        "heard.toml:31: sources[3]: two sources are named 'rss'; give each its own name"
+    ]
+
+
+def test_duplicate_names_are_reported_with_every_other_problem() -> None:
+    text = SOURCES.replace("window_days = 30", "window_days = 0") + (
+        '\n[[sources]]\ntype = "rss"\nurl = "https://other.example/feed"\n'
+    )
+    out = problems(text)
+    assert any("two sources are named 'rss'" in line for line in out)
+    assert any("policy.window_days: must be at least 1" in line for line in out)
 
 
 def test_a_feed_url_is_kept_exactly_as_written() -> None:
@@ -157,8 +175,8 @@ def test_a_feed_url_is_kept_exactly_as_written() -> None:
 def test_two_sources_of_a_kind_on_one_channel_are_refused() -> None:
     text = SOURCES + '\n[[sources]]\ntype = "github"\nname = "web"\nrepo = "acme/web"\n'
     assert problems(text) == [
-        "heard.toml: sources 'github' and 'web' share the channel 'github', so their case ids "
-        'would collide; give one its own channel (e.g. channel = "github_web")'
+        "heard.toml:31: sources[3]: sources 'github' and 'web' share the channel 'github', so "
+        'their case ids would collide; give one its own channel (e.g. channel = "github_web")'
     ]
     fixed = text + 'channel = "github_web"\n'
     assert [s.channel_name for s in parse_config(fixed).sources][-1] == "github_web"

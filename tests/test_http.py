@@ -10,11 +10,7 @@ from werkzeug import Request, Response
 
 from generator.gather.sources.base import SourceError
 from generator.gather.sources.http import HttpClient, wait_from_headers
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+from tests.conftest import Sleeps
 
 
 def test_same_origin_redirects_are_followed_with_credentials(httpserver: HTTPServer) -> None:

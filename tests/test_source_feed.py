@@ -18,10 +18,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.config import FeedSource
 from generator.gather.sources.base import SourceError
-from generator.gather.sources.feed import FeedEntries
+from generator.gather.sources.feed import FeedEntries, FeedSettings
 from generator.gather.sources.http import HttpClient
+from tests.conftest import Sleeps
 
 PATH = "/reviews/"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -107,20 +107,10 @@ ATOM_FEED = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def source(**settings: Any) -> FeedSource:
-    return FeedSource.model_validate(
+def source(**settings: Any) -> FeedSettings:
+    return FeedSettings.model_validate(
         {"type": "rss", "url": "https://reviews.example/acme/feed.xml", **settings}
     )
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 ClientFactory = Callable[..., HttpClient]
@@ -145,7 +135,7 @@ def gather(make_client: ClientFactory, cursor: dict[str, Any] | None = None) -> 
     return FeedEntries(source(), make_client()).fetch(cursor or {})
 
 
-def feed_error(client: HttpClient, config: FeedSource | None = None) -> str:
+def feed_error(client: HttpClient, config: FeedSettings | None = None) -> str:
     config = config or source()
     with pytest.raises(SourceError) as caught:
         FeedEntries(config, client).fetch({})

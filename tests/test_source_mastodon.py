@@ -24,22 +24,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.config import MastodonSource
-from generator.gather.sources.base import FetchResult, SourceError
+from generator.gather.sources.base import Context, FetchResult, SourceError
 from generator.gather.sources.http import HttpClient
-from generator.gather.sources.mastodon import MastodonMentions, auth_headers, id_key
+from generator.gather.sources.mastodon import MastodonMentions, MastodonSettings, id_key
+from tests.conftest import Connect, Sleeps
 
 SECRET = "FAKE_MASTODON_SECRET_42"
 INSTANCE = "https://social.example/"
 BRAND_ID = "109"
 JSON_TYPE = "application/json; charset=utf-8"
-
-
-class Sleeps(list[float]):
-    """Records the waits the client asks for, without waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def account(
@@ -203,8 +196,8 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(json.dumps(data), status=status, headers=headers, content_type=JSON_TYPE)
 
 
-def source(**settings: Any) -> MastodonSource:
-    return MastodonSource.model_validate(
+def source(**settings: Any) -> MastodonSettings:
+    return MastodonSettings.model_validate(
         {"type": "mastodon", "base_url": INSTANCE, "token_env": "MASTODON_TOKEN", **settings}
     )
 
@@ -214,11 +207,6 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASTODON_TOKEN", SECRET)
 
 
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
 ClientFactory = Callable[..., HttpClient]
 
 
@@ -226,8 +214,11 @@ ClientFactory = Callable[..., HttpClient]
 def make_client(httpserver: HTTPServer, sleeps: Sleeps) -> Iterator[ClientFactory]:
     made: list[HttpClient] = []
 
-    def factory(config: MastodonSource | None = None, **options: Any) -> HttpClient:
-        headers = auth_headers(config or source(), os.environ)
+    def factory(config: MastodonSettings | None = None, **options: Any) -> HttpClient:
+        # The settings name the instance (handles are @user@social.example); the client
+        # talks to the local server, with the token connect() would send.
+        token = Context(os.environ).optional_secret(config or source(), "token_env")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         options.setdefault("jitter", lambda: 0.0)
         client = HttpClient(httpserver.url_for("/"), headers=headers, sleep=sleeps, **options)
         made.append(client)
@@ -242,7 +233,7 @@ def paths(httpserver: HTTPServer) -> list[str]:
     return [request.path for request, _ in httpserver.log]
 
 
-def fetch_error(config: MastodonSource, client: HttpClient) -> str:
+def fetch_error(config: MastodonSettings, client: HttpClient) -> str:
     with pytest.raises(SourceError) as caught:
         MastodonMentions(config, client).fetch({})
     message = str(caught.value)
@@ -255,18 +246,21 @@ def fetch_error(config: MastodonSource, client: HttpClient) -> str:
 # --- credentials ---------------------------------------------------------------------------
 
 
-def test_auth_headers_from_the_named_variable_only() -> None:
-    assert auth_headers(source(token_env=None), {"MASTODON_TOKEN": SECRET}) == {}
-    assert auth_headers(source(), {"MASTODON_TOKEN": SECRET}) == {
-        "Authorization": f"Bearer {SECRET}"
-    }
+def test_the_named_variable_is_the_token_connect_sends(
+    httpserver: HTTPServer, connect: Connect
+) -> None:
+    fake = FakeMastodon(httpserver)
+    fake.tags["acmefail"] = [status("500", ZSC, "<p>down again #acmefail</p>")]
+    here = source(base_url=httpserver.url_for("/"), hashtags=["acmefail"])
+    connect(here, {"MASTODON_TOKEN": SECRET}).fetch({})
+    assert {r.headers.get("Authorization") for r, _ in httpserver.log} == {f"Bearer {SECRET}"}
     for env in ({}, {"MASTODON_TOKEN": ""}, {"MASTODON_TOKEN": "  "}):
         with pytest.raises(SourceError, match=r"^mastodon: MASTODON_TOKEN is not set$"):
-            auth_headers(source(), env)
+            connect(source(), env)
     with pytest.raises(SourceError) as caught:
-        auth_headers(source(), {"MASTODON_TOKEN": SECRET + "\nX-Evil: 1"})
+        connect(source(), {"MASTODON_TOKEN": SECRET + "\nX-Evil: 1"})
     assert SECRET not in str(caught.value)
-    assert "MASTODON_TOKEN is not a token" in str(caught.value)
+    assert "MASTODON_TOKEN holds characters no credential has" in str(caught.value)
 
 
 def test_the_token_is_sent_only_when_the_variable_is_set(
@@ -516,7 +510,7 @@ def test_id_order() -> None:
 # --- faults ---------------------------------------------------------------------------------
 
 
-def tag_config() -> MastodonSource:
+def tag_config() -> MastodonSettings:
     return source(token_env=None, hashtags=["acme"])
 
 
@@ -660,10 +654,14 @@ def _broken(path: tuple[str | int, ...], value: Any) -> list[dict[str, Any]]:
         (("status", "id"), "../../admin", "status.id: not an id"),
         (("status", "content"), KeyError, "status.content: missing"),
         (("status", "content"), None, "status.content: must be a string, not null"),
-        (("status", "account"), [], "status.account: must be an object, not an array"),
+        (("status", "account"), [], "status.account: must be an object, not a list"),
         (("status", "account", "acct"), "a b", "status.account.acct: not an account name"),
-        (("status", "account", "followers_count"), "80", "followers_count: must be an integer"),
-        (("status", "tags"), {"name": "x"}, "status.tags: must be an array, not an object"),
+        (
+            ("status", "account", "followers_count"),
+            "80",
+            "followers_count: must be a whole number, not a string",
+        ),
+        (("status", "tags"), {"name": "x"}, "status.tags: must be a list, not an object"),
         (("id",), None, "item 1: id: must be a string, not null"),
     ],
 )
@@ -700,7 +698,7 @@ def test_a_server_echoing_the_token_never_leaks_it(
         {"error": f"The access token Bearer {SECRET} is invalid"}, status=401
     )
     message = fetch_error(source(), make_client())
-    assert "HTTP 401: The access token Bearer [token] is invalid" in message
+    assert "HTTP 401: The access token [redacted] is invalid" in message
     assert len(httpserver.log) == 1  # 401 is not retried
 
 

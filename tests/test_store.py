@@ -88,7 +88,7 @@ def test_bad_line_names_file_line_and_field(make_site: SiteFactory) -> None:
             json.dumps(
                 {**case("x-1", ev("complaint", "2026-11-01T10:00:00Z")), "author": {"reach": "9"}}
             ),
-            "author.reach: must be a valid integer",
+            "author.reach: must be a whole number, not a string",
         ),
     ],
 )

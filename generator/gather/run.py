@@ -19,8 +19,8 @@ from typing import Any
 
 from generator.config import SourceConfig, load_config
 from generator.errors import HeardError, one_line
-from generator.gather.sources.base import FetchResult, Post, SourceError
-from generator.gather.sources.registry import make_source
+from generator.gather.sources import BY_TYPE
+from generator.gather.sources.base import Context, FetchResult, Post, SourceError
 from generator.gather.threads import Outcome, Threader, native_to_id
 from generator.record.store import (
     STATE_DIR,
@@ -100,6 +100,15 @@ def _praise_line(channel: str, post: Post) -> str:
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """One source's fetch: its result or its error, and the requests it took."""
+
+    result: FetchResult | SourceError
+    requests: int
+    retries: int
+
+
 def gather(
     root: Path,
     now: datetime,
@@ -132,14 +141,15 @@ def gather(
         reports: list[SourceReport] = []
         new_states: dict[str, dict[str, Any]] = {}
         for source in chosen:
-            result = results[source.key]
+            fetched = results[source.key]
+            result = fetched.result
             report = SourceReport(source.key, source.channel_name)
+            report.requests, report.retries = fetched.requests, fetched.retries
             state = dict(states[source.key])
             state.update(
                 source=source.key, channel=source.channel_name, last_run=format_instant(now)
             )
             if isinstance(result, FetchResult):
-                report.requests, report.retries = result.requests, result.retries
                 report.posts = len(result.posts)
                 outcome = threader.apply(
                     source.channel_name,
@@ -177,15 +187,17 @@ def _fetch_all(
     say: Progress,
     workers: int,
     client_options: Mapping[str, Any] | None,
-) -> dict[str, FetchResult | SourceError]:
+) -> dict[str, Fetched]:
+    """Every source's result (or error), with the requests and retries it made either way."""
+    counts: dict[str, tuple[int, int]] = {}
+
     def run(source: SourceConfig) -> FetchResult | SourceError:
         say(f"{source.key}: gathering…")
-        client = None
+        context = Context(environ, client_options=client_options)
         try:
-            connector, client = make_source(source, environ, **(client_options or {}))
+            connector = BY_TYPE[source.type_name].connect(source, context)
             result = connector.fetch(states[source.key].get("cursor") or {})
-            result.requests, result.retries = client.requests, client.retries
-            say(f"{source.key}: {len(result.posts)} posts in {client.requests} requests")
+            say(f"{source.key}: {len(result.posts)} posts in {context.requests} requests")
             return result
         except SourceError as exc:
             message = str(exc)
@@ -197,12 +209,13 @@ def _fetch_all(
             say(f"{source.key}: failed")
             return SourceError(f"{source.key}: internal error: {type(exc).__name__}: {exc}")
         finally:
-            if client is not None:
-                client.close()
+            counts[source.key] = (context.requests, context.retries)
+            context.close()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {s.key: pool.submit(run, s) for s in sources}
-        return {key: future.result() for key, future in futures.items()}
+        results = {key: future.result() for key, future in futures.items()}
+    return {key: Fetched(result, *counts[key]) for key, result in results.items()}
 
 
 def _write(

@@ -16,8 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from generator.config import dotted, error_message
-from generator.errors import HeardError, Problem, ProblemsError
+from generator.errors import HeardError, Problem, ProblemsError, error_message, field_path
 from generator.record.model import CASE_ID_RE, Case, Note, case_to_line, merge_cases, ordered_events
 from generator.record.times import format_instant, parse_instant
 
@@ -127,7 +126,9 @@ def _shown(site_dir: Path, path: Path) -> str:
 def validation_problems(shown: str, line: int | None, exc: ValidationError) -> list[Problem]:
     """One Problem per pydantic error, with a dotted field path."""
     return [
-        Problem(shown, line, dotted(tuple(err["loc"])) or None, error_message(err, "unknown field"))
+        Problem(
+            shown, line, field_path(err["loc"]) or None, error_message(err, unknown="unknown field")
+        )
         for err in exc.errors()
     ]
 

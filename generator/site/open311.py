@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from generator.config import Config
+from generator.gather.sources import display_name
 from generator.meaning.lifecycle import CaseView
 from generator.record.times import format_duration, format_instant
 from generator.site.exports import dumps
@@ -29,21 +30,11 @@ STATUS = {
     "closed": "closed",
     "removed": "closed",
 }
-CHANNEL_NAMES = {
-    "bluesky": "Bluesky",
-    "discourse": "Discourse",
-    "facebook": "Facebook",
-    "github": "GitHub",
-    "mastodon": "Mastodon",
-    "reddit": "Reddit",
-    "rss": "RSS and Atom feeds",
-    "x": "X",
-}
 
 
 def channel_name(channel: str) -> str:
     """A channel as people name it ("github" → "GitHub"; unknown ones as they are)."""
-    return CHANNEL_NAMES.get(channel, channel)
+    return display_name(channel)
 
 
 def service_name(channel: str) -> str:

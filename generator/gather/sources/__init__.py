@@ -1,1 +1,30 @@
-"""Sources: each turns a channel's posts or an export into record cases."""
+"""The sources heard can gather, each declared once in its own module (see `base.SourceType`).
+
+To add a source: write `generator/gather/sources/<type>.py` with its settings model, its
+connector and a `SOURCE = SourceType(...)` declaration, list it here, and give it a section
+in docs/sources.md (a test checks). The config, credential checks, workflow secrets and the
+site's channel names follow from the declaration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.gather.sources import discourse, feed, github, mastodon
+from generator.gather.sources.base import SourceType
+
+SOURCES: tuple[SourceType[Any], ...] = (
+    github.SOURCE,
+    mastodon.SOURCE,
+    discourse.SOURCE,
+    feed.SOURCE,
+)
+BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
+# Channels the record may hold from imports before their source is declared here.
+_IMPORTED = {"x": "X", "bluesky": "Bluesky", "reddit": "Reddit", "facebook": "Facebook"}
+
+
+def display_name(channel: str) -> str:
+    """A channel as people write it ("github" → "GitHub"); unknown ones as they are."""
+    names = _IMPORTED | {spec.channel: spec.display for spec in SOURCES}
+    return names.get(channel, channel)

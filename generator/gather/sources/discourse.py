@@ -39,22 +39,31 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
 )
 
-from generator.config import DiscourseSource
-from generator.gather.sources.base import Cursor, FetchResult, Post, Signal, SourceError
-from generator.gather.sources.github import describe, format_time, parse_time, redact, same_origin
-from generator.gather.sources.helpers import html_to_text
+from generator.errors import describe, matching
+from generator.gather.sources.base import (
+    BaseUrl,
+    Context,
+    Cursor,
+    EnvName,
+    FetchResult,
+    Post,
+    Signal,
+    SourceError,
+    SourceSettings,
+    SourceType,
+)
+from generator.gather.sources.helpers import ApiModel, Names, html_to_text
 from generator.gather.sources.http import Answer, HttpClient
+from generator.record.model import Instant
+from generator.record.times import format_instant
 
 CHUNK = 20
 REGULAR = 1
@@ -63,35 +72,12 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 M = TypeVar("M", bound=BaseModel)
 
 
-def _tag_names(value: object) -> tuple[str, ...]:
-    # Tags come as names, or (newer versions) as objects with a name.
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise ValueError("not a list of tags")
-    names: list[str] = []
-    for tag in value:
-        name = tag.get("name") if isinstance(tag, dict) else tag
-        if not isinstance(name, str):
-            raise ValueError("not a list of tags (names or objects with a name)")
-        names.append(name)
-    return tuple(names)
-
-
-Time = Annotated[datetime, BeforeValidator(parse_time)]
-Tags = Annotated[tuple[str, ...], BeforeValidator(_tag_names)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-
-class _TopicItem(_Model):
+class _TopicItem(ApiModel):
     id: int
     title: str
     slug: str
-    last_posted_at: Time | None = None
-    bumped_at: Time | None = None
+    last_posted_at: Instant | None = None
+    bumped_at: Instant | None = None
     pinned: bool = False
     has_accepted_answer: bool = False
     archetype: str = "regular"
@@ -101,32 +87,32 @@ class _TopicItem(_Model):
         return self.last_posted_at or self.bumped_at
 
 
-class _TopicList(_Model):
+class _TopicList(ApiModel):
     topics: list[_TopicItem]
     more_topics_url: str | None = None
 
 
-class _Category(_Model):
+class _Category(ApiModel):
     topic_list: _TopicList
 
 
-class _Grouped(_Model):
+class _Grouped(ApiModel):
     more_full_page_results: bool | None = None
 
 
-class _Search(_Model):
+class _Search(ApiModel):
     topics: list[_TopicItem] = Field(default_factory=list)
     grouped_search_result: _Grouped | None = None
 
 
-class _Post(_Model):
+class _Post(ApiModel):
     id: int
     post_number: int
     post_type: int
     username: str
     name: str | None = None
-    created_at: Time
-    updated_at: Time | None = None
+    created_at: Instant
+    updated_at: Instant | None = None
     cooked: str | None
     reply_to_post_number: int | None = None
     staff: bool = False
@@ -145,46 +131,54 @@ class _Post(_Model):
         )
 
 
-class _Stream(_Model):
+class _Stream(ApiModel):
     posts: list[_Post]
     stream: list[int] = Field(default_factory=list)
 
 
-class _Topic(_Model):
+class _Topic(ApiModel):
     id: int
     title: str
     slug: str
     archetype: str = "regular"
-    tags: Tags = ()
+    tags: Names = ()
     post_stream: _Stream
 
 
-class _Posts(_Model):
+class _Posts(ApiModel):
     post_stream: _Stream
 
 
-TopicId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")]
+TopicId = Annotated[str, matching(r"[0-9]{1,18}", "a topic id (digits)")]
 
 
-class _State(_Model):
-    last_posted_at: Time | None = None
+class _State(ApiModel):
+    last_posted_at: Instant | None = None
     topics: dict[TopicId, int] = Field(default_factory=dict)
     solved: dict[TopicId, int] = Field(default_factory=dict)
 
 
-def auth_headers(config: DiscourseSource, environ: Mapping[str, str]) -> dict[str, str]:
-    """Api-Key and Api-Username, from the environment variables the config names (if any)."""
+class DiscourseSettings(SourceSettings):
+    """Topics of a category or a search; staff posts are the brand's."""
+
+    type: Literal["discourse"]
+    base_url: BaseUrl
+    category: (
+        Annotated[str, matching(r"[a-z0-9-]+(/[0-9]+)?", "a category slug (or slug/id)")] | None
+    ) = None
+    search: str | None = None
+    api_key_env: EnvName | None = None
+    api_user_env: EnvName | None = None
+
+
+def connect(settings: DiscourseSettings, context: Context) -> DiscourseTopics:
+    """The connector, with Api-Key and Api-Username from the variables the settings name."""
     headers: dict[str, str] = {}
-    for env, header in ((config.api_key_env, "Api-Key"), (config.api_user_env, "Api-Username")):
-        if env is None:
-            continue
-        value = environ.get(env, "").strip()
-        if not value:
-            raise SourceError(f"{config.key}: {env} is not set")
-        if not all(" " <= ch < "\x7f" for ch in value):
-            raise SourceError(f"{config.key}: {env} holds characters a header cannot carry")
-        headers[header] = value
-    return headers
+    for field_name, header in (("api_key_env", "Api-Key"), ("api_user_env", "Api-Username")):
+        value = context.optional_secret(settings, field_name)
+        if value is not None:
+            headers[header] = value
+    return DiscourseTopics(settings, context.client(settings.base_url, headers))
 
 
 @dataclass
@@ -198,7 +192,7 @@ class _Run:
     def cursor(self) -> Cursor:
         cursor: Cursor = {}
         if self.latest is not None:
-            cursor["last_posted_at"] = format_time(self.latest)
+            cursor["last_posted_at"] = format_instant(self.latest)
         cursor["topics"] = dict(sorted(self.topics.items(), key=lambda kv: int(kv[0])))
         cursor["solved"] = dict(sorted(self.solved.items(), key=lambda kv: int(kv[0])))
         return cursor
@@ -207,7 +201,7 @@ class _Run:
 class DiscourseTopics:
     """Topics of a Discourse category or search (see the module docstring)."""
 
-    def __init__(self, config: DiscourseSource, client: HttpClient) -> None:
+    def __init__(self, config: DiscourseSettings, client: HttpClient) -> None:
         self.config = config
         self.client = client
         self.name: str = config.key
@@ -280,7 +274,7 @@ class DiscourseTopics:
                 parts = urllib.parse.urlsplit(listing.more_topics_url)
                 if not parts.path.endswith(".json"):
                     parts = parts._replace(path=parts.path + ".json")
-                url = same_origin(self.client, urllib.parse.urlunsplit(parts), answer.url)
+                url = self.client.follow(urllib.parse.urlunsplit(parts), answer.url)
                 if url is None:
                     raise SourceError(
                         f"{self.name}: {where}: topic_list.more_topics_url is not a URL on"
@@ -374,12 +368,20 @@ class DiscourseTopics:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            raise SourceError(
-                redact(self.client, f"{self.name}: {where}: {describe(exc)}")
-            ) from None
+            raise SourceError(self.client.scrub(f"{self.name}: {where}: {describe(exc)}")) from None
 
     def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
         try:
             return self.client.get(path, params)
         except SourceError as exc:
-            raise SourceError(redact(self.client, f"{self.name}: {exc}")) from None
+            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
+
+
+SOURCE = SourceType(
+    settings=DiscourseSettings,
+    channel="discourse",
+    display="Discourse",
+    connect=connect,
+    credentials=("api_key_env", "api_user_env"),
+    summary="Topics of a forum category or search; staff answer; an accepted answer is a fix.",
+)

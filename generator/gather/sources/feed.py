@@ -39,12 +39,19 @@ import feedparser
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from generator.config import FeedSource
-from generator.errors import one_line
-from generator.gather.sources.base import Cursor, FetchResult, Post, SourceError
+from generator.errors import describe, one_line
+from generator.gather.sources.base import (
+    Context,
+    Cursor,
+    ExactUrl,
+    FetchResult,
+    Post,
+    SourceError,
+    SourceSettings,
+    SourceType,
+)
 from generator.gather.sources.helpers import html_to_text
 from generator.gather.sources.http import Answer, HttpClient
-from generator.gather.sources.mastodon import explain
 from generator.record.times import format_instant, parse_instant
 
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
@@ -119,10 +126,23 @@ def _http_url(value: str | None) -> str | None:
     return None
 
 
+class FeedSettings(SourceSettings):
+    """An RSS or Atom feed: each entry is a complaint (review sites, alerts)."""
+
+    type: Literal["rss"]
+    url: ExactUrl
+
+
+def connect(settings: FeedSettings, context: Context) -> FeedEntries:
+    """The connector; the client's base URL is the feed's URL exactly as configured."""
+    accept = {"accept": "application/atom+xml, application/rss+xml, */*"}
+    return FeedEntries(settings, context.client(settings.url, accept))
+
+
 class FeedEntries:
     """An RSS or Atom source: see the module docstring."""
 
-    def __init__(self, config: FeedSource, client: HttpClient) -> None:
+    def __init__(self, config: FeedSettings, client: HttpClient) -> None:
         self.config = config
         self.client = client
         self.name = config.key
@@ -182,7 +202,7 @@ class FeedEntries:
             try:
                 entry = Entry.model_validate(dict(raw))
             except ValidationError as exc:
-                raise SourceError(f"{where}: entry {index}: {explain(exc)}") from None
+                raise SourceError(f"{where}: entry {index}: {describe(exc)}") from None
             at, written = _moment(entry.published_parsed), entry.published
             if at is None:
                 at, written = _moment(entry.updated_parsed), entry.updated
@@ -230,3 +250,13 @@ class FeedEntries:
             precision=_precision(written),
             tags=tuple(t.term for t in entry.tags if t.term),
         )
+
+
+SOURCE = SourceType(
+    settings=FeedSettings,
+    channel="reviews",
+    display="Reviews",
+    connect=connect,
+    summary="An RSS or Atom feed (review sites, alerts): each entry is a complaint.",
+    global_ids=True,
+)

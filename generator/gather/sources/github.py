@@ -37,59 +37,38 @@ the issue's own comments list, so nothing is lost and nothing comes twice.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
-from generator.config import GitHubSource
-from generator.errors import one_line
-from generator.gather.sources.base import Cursor, FetchResult, Post, Signal, SourceError
+from generator.errors import describe, matching
+from generator.gather.sources.base import (
+    BaseUrl,
+    Context,
+    Cursor,
+    EnvName,
+    FetchResult,
+    Post,
+    Signal,
+    SourceError,
+    SourceSettings,
+    SourceType,
+)
+from generator.gather.sources.helpers import ApiModel, Names
 from generator.gather.sources.http import Answer, HttpClient
+from generator.record.model import Instant
+from generator.record.times import format_instant
 
 PER_PAGE = 100
 BRAND_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
-_SECRET_HEADERS = ("authorization", "api-key")
 
 T = TypeVar("T")
 
 
 # --- validation helpers ---------------------------------------------------------------------
-
-
-def parse_time(value: object) -> datetime:
-    """An ISO 8601 time with a zone, as an aware UTC datetime (ValueError otherwise)."""
-    if not isinstance(value, str):
-        raise ValueError("not an ISO 8601 time")
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise ValueError("not an ISO 8601 time with a time zone")
-    return moment.astimezone(UTC)
-
-
-def format_time(moment: datetime) -> str:
-    """The cursor's spelling of a time: ISO 8601 in UTC with a Z."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _label_names(value: object) -> tuple[str, ...]:
-    # The issue schema allows a label as a bare name or as an object with a name.
-    if not isinstance(value, list):
-        raise ValueError("not a list of labels")
-    names: list[str] = []
-    for label in value:
-        name = label.get("name") if isinstance(label, dict) else label
-        if not isinstance(name, str):
-            raise ValueError("not a list of labels (names or objects with a name)")
-        names.append(name)
-    return tuple(names)
 
 
 def _issue_number(value: object) -> int:
@@ -99,88 +78,48 @@ def _issue_number(value: object) -> int:
     return int(match.group(1))
 
 
-Time = Annotated[datetime, BeforeValidator(parse_time)]
-Labels = Annotated[tuple[str, ...], BeforeValidator(_label_names)]
 IssueNumber = Annotated[int, BeforeValidator(_issue_number)]
-
-
-_MESSAGES = {
-    "missing": "missing",
-    "model_type": "expected an object",
-    "dict_type": "expected an object",
-    "list_type": "expected a list",
-    "string_type": "expected a string",
-    "int_type": "expected a whole number",
-    "bool_type": "expected true or false",
-}
-
-
-def describe(error: ValidationError) -> str:
-    """The first problem of a validation error as `path: item N: field: message`."""
-    problems = error.errors(include_url=False, include_input=False, include_context=False)
-    first = problems[0]
-    parts: list[str] = []
-    dotted: list[str] = []
-    for piece in first["loc"]:
-        if isinstance(piece, int):
-            if dotted:
-                parts.append(".".join(dotted))
-                dotted = []
-            parts.append(f"item {piece}")
-        else:
-            dotted.append(str(piece))
-    if dotted:
-        parts.append(".".join(dotted))
-    message = _MESSAGES.get(first["type"]) or first["msg"].removeprefix("Value error, ")
-    parts.append(message[0].lower() + message[1:] if message[1:2].islower() else message)
-    extra = len(problems) - 1
-    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-    return ": ".join(parts) + more
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
 # --- the answers we read (only the fields used) ---------------------------------------------
 
 
-class _User(_Model):
+class _User(ApiModel):
     login: str
 
 
-class _Issue(_Model):
+class _Issue(ApiModel):
     number: int
     title: str
     body: str | None = None
     html_url: str
     user: _User | None
     author_association: str
-    labels: Labels = ()
+    labels: Names = ()
     state: Literal["open", "closed"]
     state_reason: str | None = None
-    created_at: Time
-    updated_at: Time
-    closed_at: Time | None = None
+    created_at: Instant
+    updated_at: Instant
+    closed_at: Instant | None = None
     closed_by: _User | None = None
     pull_request: dict[str, Any] | None = None
     comments: int = 0
 
 
-class _Comment(_Model):
+class _Comment(ApiModel):
     id: int
     number: IssueNumber = Field(validation_alias="issue_url")
     body: str | None = None
     html_url: str
     user: _User | None
     author_association: str
-    created_at: Time
-    updated_at: Time
+    created_at: Instant
+    updated_at: Instant
 
 
-class _State(_Model):
-    since: Time | None = None
-    comments_since: Time | None = None
+class _State(ApiModel):
+    since: Instant | None = None
+    comments_since: Instant | None = None
     comments_at_since: list[int] = Field(default_factory=list)
     issues: list[int] = Field(default_factory=list)
     closed: list[int] = Field(default_factory=list)
@@ -190,44 +129,24 @@ _ISSUES = TypeAdapter(list[_Issue])
 _COMMENTS = TypeAdapter(list[_Comment])
 
 
-# --- credentials ------------------------------------------------------------------------------
+# --- settings and declaration -----------------------------------------------------------------
 
 
-def auth_headers(config: GitHubSource, environ: Mapping[str, str]) -> dict[str, str]:
-    """The Authorization header, from the environment variable the config names (if any)."""
-    if config.token_env is None:
-        return {}
-    token = environ.get(config.token_env, "").strip()
-    if not token:
-        raise SourceError(f"{config.key}: {config.token_env} is not set")
-    if not all(" " < ch < "\x7f" for ch in token):
-        raise SourceError(f"{config.key}: {config.token_env} holds characters no token has")
-    return {"authorization": f"Bearer {token}"}
+class GitHubSettings(SourceSettings):
+    """Issues and comments of one repository."""
+
+    type: Literal["github"]
+    repo: Annotated[str, matching(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "OWNER/REPOSITORY")]
+    base_url: BaseUrl = "https://api.github.com/"
+    labels: list[str] = Field(default_factory=list)
+    token_env: EnvName | None = None
 
 
-def redact(client: HttpClient, message: str) -> str:
-    """A message with every credential the client sends cut out (a hostile server may echo
-    one back in an error body), on one line."""
-    for name in _SECRET_HEADERS:
-        value = client.client.headers.get(name)
-        if not value:
-            continue
-        for secret in {value, value.split()[-1]}:
-            if len(secret) >= 4:
-                message = message.replace(secret, "[redacted]")
-    return one_line(message)
-
-
-def same_origin(client: HttpClient, link: str, current: str) -> str | None:
-    """`link` resolved against `current`, if it is a URL on the client's origin; else None."""
-    try:
-        url = httpx.URL(urllib.parse.urljoin(current, link))
-    except (httpx.InvalidURL, ValueError):
-        return None
-    base = httpx.URL(client.base_url)
-    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-        return None
-    return str(url)
+def connect(settings: GitHubSettings, context: Context) -> GitHubIssues:
+    """The connector, with a token from the variable named by `token_env` (if any)."""
+    token = context.optional_secret(settings, "token_env")
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return GitHubIssues(settings, context.client(settings.base_url, headers))
 
 
 # --- the source -----------------------------------------------------------------------------
@@ -249,9 +168,9 @@ class _Run:
     def cursor(self) -> Cursor:
         cursor: Cursor = {}
         if self.since is not None:
-            cursor["since"] = format_time(self.since)
+            cursor["since"] = format_instant(self.since)
         if self.comments_since is not None:
-            cursor["comments_since"] = format_time(self.comments_since)
+            cursor["comments_since"] = format_instant(self.comments_since)
             cursor["comments_at_since"] = sorted(self.comments_at_since)
         cursor["issues"] = sorted(self.known)
         cursor["closed"] = sorted(self.closed)
@@ -261,7 +180,7 @@ class _Run:
 class GitHubIssues:
     """Issues and comments of one repository (see the module docstring)."""
 
-    def __init__(self, config: GitHubSource, client: HttpClient) -> None:
+    def __init__(self, config: GitHubSettings, client: HttpClient) -> None:
         self.config = config
         self.client = client
         self.name: str = config.key
@@ -298,7 +217,7 @@ class GitHubIssues:
             "per_page": PER_PAGE,
         }
         if run.state.since is not None:
-            params["since"] = format_time(run.state.since)
+            params["since"] = format_instant(run.state.since)
         if self.config.labels:
             params["labels"] = ",".join(self.config.labels)
         for issue in self._list(f"{self.path}/issues", params, _ISSUES):
@@ -365,7 +284,7 @@ class GitHubIssues:
         params: dict[str, Any] = {"sort": "updated", "direction": "asc", "per_page": PER_PAGE}
         previous = run.state.comments_since
         if previous is not None:
-            params["since"] = format_time(previous)
+            params["since"] = format_instant(previous)
         done = set(run.state.comments_at_since)
         for comment in self._list(f"{self.path}/issues/comments", params, _COMMENTS):
             if previous is not None and (
@@ -432,13 +351,13 @@ class GitHubIssues:
                 items = adapter.validate_python(answer.data)
             except ValidationError as exc:
                 raise SourceError(
-                    redact(self.client, f"{self.name}: {where}: {describe(exc)}")
+                    self.client.scrub(f"{self.name}: {where}: {describe(exc)}")
                 ) from None
             yield from items
             link = answer.next_link()
             url = None
             if link is not None:
-                url = same_origin(self.client, link, answer.url)
+                url = self.client.follow(link, answer.url)
                 if url is None:
                     raise SourceError(
                         f"{self.name}: {where}: the next-page link is not a URL on this API;"
@@ -450,4 +369,14 @@ class GitHubIssues:
         try:
             return self.client.get(path, params)
         except SourceError as exc:
-            raise SourceError(redact(self.client, f"{self.name}: {exc}")) from None
+            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
+
+
+SOURCE = SourceType(
+    settings=GitHubSettings,
+    channel="github",
+    display="GitHub",
+    connect=connect,
+    credentials=("token_env",),
+    summary="Issues and comments of one repository; closing as completed is a fix.",
+)

@@ -1,10 +1,39 @@
-"""Turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
-plain text heard stores. Never keeps markup: public text is shown escaped, as text."""
+"""What sources share besides HTTP: the base of API answer models, lists of names, and
+turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
+plain text heard stores (never markup: public text is shown escaped, as text)."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+
+class ApiModel(BaseModel):
+    """An API answer as read: only the fields heard uses, strict types, unknown keys ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    # Labels and tags come as bare names or as objects with a name.
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("not a list of names")
+    names: list[str] = []
+    for item in value:
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str):
+            raise ValueError("not a list of names (or of objects with a name)")
+        names.append(name)
+    return tuple(names)
+
+
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
+"""A list of labels or tags, given as names or as objects with a `name`."""
 
 _BLOCKS = {"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr"}
 _SKIP = {"script", "style", "template", "noscript"}

@@ -22,6 +22,7 @@ from generator.gather.sources.base import SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "heard (+https://pypi.org/project/heard/)"
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,26 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def scrub(self, message: str) -> str:
+        """`message` on one line with every credential this client sends cut out (a hostile
+        server may echo one back in an error body)."""
+        for name, value in self.client.headers.items():
+            if name.lower() not in _SECRET_HEADERS or not value:
+                continue
+            for secret in dict.fromkeys((value, value.split()[-1])):  # whole header first
+                if len(secret) >= 4:
+                    message = message.replace(secret, "[redacted]")
+        return one_line(message, 400)
+
+    def follow(self, link: str, current: str) -> str | None:
+        """`link` resolved against `current`, if it is on this client's origin; else None
+        (a next-page link to another host would carry the credentials there)."""
+        try:
+            url = str(httpx.URL(current).join(link))
+        except (httpx.InvalidURL, ValueError):
+            return None
+        return url if same_origin(url, self.base_url) else None
+
     def url(self, path: str) -> str:
         """An absolute URL: full URLs (pagination links) pass through; "" is the base itself."""
         if re.match(r"^https?://", path):
@@ -163,7 +184,7 @@ class HttpClient:
                 response = self.client.get(url, params=params, headers=headers)
                 if response.has_redirect_location and redirects < 5:
                     target = response.next_request.url if response.next_request else None
-                    if target is None or not _same_origin(str(target), url):
+                    if target is None or not same_origin(str(target), url):
                         raise SourceError(
                             f"{shown}: redirected to another host; not followed, so "
                             "credentials stay with the configured API"
@@ -192,21 +213,27 @@ class HttpClient:
                     )
                 problem = f"{shown}: HTTP {response.status_code}{_reason(response)}"
                 if response.status_code not in RETRY_STATUSES and not limited:
-                    raise SourceError(problem)
+                    raise SourceError(self.scrub(problem))
                 wait = wait_from_headers(response.headers, self.clock())
             if attempt >= self.max_retries:
-                raise SourceError(f"{problem} (gave up after {attempt + 1} attempts)")
+                raise SourceError(self.scrub(f"{problem} (gave up after {attempt + 1} attempts)"))
             if wait is None:
                 wait = self.backoff * (2**attempt) * (1 + self.jitter())
             if wait > self.max_wait:
-                raise SourceError(f"{problem}; rate limited for {wait:.0f} s, try again later")
+                raise SourceError(
+                    self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later")
+                )
             attempt += 1
             self.retries += 1
             self.sleep(wait)
 
 
-def _same_origin(a: str, b: str) -> bool:
-    ua, ub = httpx.URL(a), httpx.URL(b)
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs share scheme, host and port."""
+    try:
+        ua, ub = httpx.URL(a), httpx.URL(b)
+    except (httpx.InvalidURL, ValueError):
+        return False
     return (ua.scheme, ua.host, ua.port) == (ub.scheme, ub.host, ub.port)
 
 

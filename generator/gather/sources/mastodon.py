@@ -31,18 +31,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from generator.config import MastodonSource, dotted
-from generator.errors import one_line
-from generator.gather.sources.base import Cursor, FetchResult, Post, SourceError
-from generator.gather.sources.helpers import html_to_text
-from generator.gather.sources.http import HttpClient
+from generator.errors import describe, kind_of, matching
+from generator.gather.sources.base import (
+    BaseUrl,
+    Context,
+    Cursor,
+    EnvName,
+    FetchResult,
+    Post,
+    SourceError,
+    SourceSettings,
+    SourceType,
+)
+from generator.gather.sources.helpers import ApiModel, html_to_text
+from generator.gather.sources.http import HttpClient, same_origin
 from generator.record.model import Instant
 
 PAGE_LIMIT = 40
@@ -50,7 +59,6 @@ GATHERED_VISIBILITY = frozenset({"public", "unlisted"})
 
 _ID_RE = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 _ACCT_RE = re.compile(r"@?[^\s@/]+(@[^\s@/]+)?")
-_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 
 def _id(value: str) -> str:
@@ -69,11 +77,7 @@ Id = Annotated[str, AfterValidator(_id)]
 Acct = Annotated[str, AfterValidator(_acct)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-
-class _Identified(_Model):
+class _Identified(ApiModel):
     id: Id
 
 
@@ -85,7 +89,7 @@ class Account(_Identified):
     followers_count: Annotated[int, Field(ge=0)] | None = None
 
 
-class Tag(_Model):
+class Tag(ApiModel):
     """A Status::Tag (hashtag) of a status."""
 
     name: str
@@ -116,22 +120,22 @@ class Notification(_Identified):
 T = TypeVar("T", bound=_Identified)
 
 
-def auth_headers(config: MastodonSource, environ: Mapping[str, str]) -> dict[str, str]:
-    """The Authorization header from the variable named in `token_env` ({} when none).
+class MastodonSettings(SourceSettings):
+    """Mentions of the brand's account (with its token) and hashtag timelines."""
 
-    Raises SourceError when the variable is named but unset, empty or not a token; the
-    message names the variable, never its value.
-    """
-    if not config.token_env:
-        return {}
-    token = environ.get(config.token_env, "").strip()
-    if not token:
-        raise SourceError(f"{config.key}: {config.token_env} is not set")
-    if not _TOKEN_RE.fullmatch(token):
-        raise SourceError(
-            f"{config.key}: {config.token_env} is not a token (spaces or control characters)"
-        )
-    return {"Authorization": f"Bearer {token}"}
+    type: Literal["mastodon"]
+    base_url: BaseUrl
+    token_env: EnvName | None = None
+    hashtags: list[Annotated[str, matching(r"[^\s#]+", "a hashtag without '#' or spaces")]] = Field(
+        default_factory=list
+    )
+
+
+def connect(settings: MastodonSettings, context: Context) -> MastodonMentions:
+    """The connector, with the brand's token from the variable named by `token_env`."""
+    token = context.optional_secret(settings, "token_env")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return MastodonMentions(settings, context.client(settings.base_url, headers))
 
 
 def id_key(value: str) -> tuple[int, int, str]:
@@ -157,49 +161,6 @@ def _cursor_id(value: object) -> str | None:
     return None
 
 
-def _kind(value: object) -> str:
-    """What a JSON value is, for messages (never the value itself)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-_EXPECTED = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "bool_type": "a boolean",
-    "list_type": "an array",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-}
-
-
-def explain(error: ValidationError) -> str:
-    """The first problem of a ValidationError as `field.path: message` (no input values)."""
-    first = error.errors()[0]
-    where = dotted(tuple(first["loc"]))
-    kind = first["type"]
-    if kind == "missing":
-        message = "missing"
-    elif kind in _EXPECTED:
-        message = f"must be {_EXPECTED[kind]}, not {_kind(first.get('input'))}"
-    else:
-        message = str(first["msg"]).removeprefix("Value error, ")
-        message = message.replace("Input should be", "must be")
-    return f"{where}: {one_line(message, 160)}" if where else one_line(message, 160)
-
-
 def _http_url(value: str | None) -> str | None:
     if value and re.match(r"https?://[^\s]+\Z", value, re.IGNORECASE):
         return value
@@ -209,7 +170,7 @@ def _http_url(value: str | None) -> str | None:
 class MastodonMentions:
     """A Mastodon source: see the module docstring."""
 
-    def __init__(self, config: MastodonSource, client: HttpClient) -> None:
+    def __init__(self, config: MastodonSettings, client: HttpClient) -> None:
         self.config = config
         self.client = client
         self.name = config.key
@@ -223,7 +184,7 @@ class MastodonMentions:
         try:
             posts, new_cursor = self._fetch(cursor)
         except SourceError as exc:
-            raise SourceError(self._scrub(f"{self.name}: {exc}")) from None
+            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
         return FetchResult(
             posts=posts,
             cursor=new_cursor,
@@ -292,11 +253,11 @@ class MastodonMentions:
         path = "api/v1/accounts/verify_credentials"
         data = self.client.get(path).data
         if not isinstance(data, dict):
-            raise SourceError(f"{path}: expected a JSON object, got {_kind(data)}")
+            raise SourceError(f"{path}: expected a JSON object, got {kind_of(data)}")
         try:
             return Account.model_validate(data)
         except ValidationError as exc:
-            raise SourceError(f"{path}: {explain(exc)}") from None
+            raise SourceError(f"{path}: {describe(exc)}") from None
 
     def _collect(
         self, path: str, params: Mapping[str, Any], since: str | None, model: type[T]
@@ -311,15 +272,17 @@ class MastodonMentions:
             where = path if page == 1 else f"{path} (page {page})"
             data = answer.data
             if not isinstance(data, list):
-                raise SourceError(f"{where}: expected a JSON array, got {_kind(data)}")
+                raise SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
             reached = False
             for index, raw in enumerate(data):
                 if not isinstance(raw, dict):
-                    raise SourceError(f"{where}: item {index}: must be an object, not {_kind(raw)}")
+                    raise SourceError(
+                        f"{where}: item {index}: must be an object, not {kind_of(raw)}"
+                    )
                 try:
                     item = model.model_validate(raw)
                 except ValidationError as exc:
-                    raise SourceError(f"{where}: item {index}: {explain(exc)}") from None
+                    raise SourceError(f"{where}: item {index}: {describe(exc)}") from None
                 if since is not None and id_key(item.id) <= id_key(since):
                     reached = True
                     continue
@@ -328,18 +291,10 @@ class MastodonMentions:
             following = answer.next_link()
             if reached or not data or following is None:
                 break
-            if not self._same_origin(following):
+            if not same_origin(following, self.client.base_url):
                 raise SourceError(f"{where}: the next page is on another host; not followed")
             url, query = following, None
         return items, newest
-
-    def _same_origin(self, link: str) -> bool:
-        try:
-            there = httpx.URL(link)
-        except httpx.InvalidURL:
-            return False
-        here = httpx.URL(self.client.base_url)
-        return (there.scheme, there.host, there.port) == (here.scheme, here.host, here.port)
 
     def _post(self, status: Status) -> Post | None:
         if status.reblog is not None or status.visibility not in GATHERED_VISIBILITY:
@@ -364,10 +319,12 @@ class MastodonMentions:
             tags=tuple(tag.name for tag in status.tags),
         )
 
-    def _scrub(self, message: str) -> str:
-        """Remove the token from a message, whatever echoed it (a hostile server)."""
-        header = self.client.client.headers.get("authorization", "")
-        token = header.removeprefix("Bearer ").strip()
-        if len(token) >= 4:
-            message = message.replace(token, "[token]")
-        return one_line(message, 400)
+
+SOURCE = SourceType(
+    settings=MastodonSettings,
+    channel="mastodon",
+    display="Mastodon",
+    connect=connect,
+    credentials=("token_env",),
+    summary="Mentions of the brand's account and hashtag timelines on a Mastodon server.",
+)
