@@ -7,12 +7,14 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, TypeVar
 
 import click
 
 from generator import __version__, pipeline
 from generator.errors import HeardError, ProblemsError, one_line
+from generator.gather.imports import BY_NAME as IMPORT_FORMATS
+from generator.gather.imports.base import ImportOptions
 from generator.record.model import NoteStatus
 from generator.record.times import format_duration, format_instant, resolve_now
 
@@ -136,7 +138,10 @@ def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> N
             f"{s.new_events:>5} new events  {s.praise:>3} praise  {s.requests:>4} requests  "
             f"{s.retries:>3} retries  {skipped:>4} skipped"
         )
+        line += "".join(f"  {n} {what}" for what, n in sorted(s.usage.items()))
         click.echo(line + (f"  FAILED: {s.error}" if s.error else ""))
+        for warning in s.warnings:
+            click.echo(f"warning: {s.key}: {one_line(warning)}", err=True)
     click.echo(f"{len(report.files)} file(s) written")
     if report.failed:
         for s in report.failed:
@@ -149,16 +154,38 @@ def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> N
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "twcs"]),
+    type=click.Choice(list(IMPORT_FORMATS)),
     default="jsonl",
     show_default=True,
-    help="jsonl: the record format; twcs: Customer Support on Twitter CSV.",
+    help="; ".join(f"{f.name}: {f.summary}" for f in IMPORT_FORMATS.values()) + ".",
 )
-@click.option("--brand", default=None, help="The brand's handle (for --format twcs).")
+@click.option("--brand", default=None, help="The brand's handle (twcs).")
+@click.option("--company", default=None, help="The company's name as the export writes it.")
+@click.option(
+    "--map",
+    "mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A column mapping (csv): which columns are which case fields.",
+)
+@click.option(
+    "--timezone",
+    default=None,
+    help="Time zone of times written without one (default: site.timezone).",
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_(site: Path, fmt: str, brand: str | None, file: Path) -> None:
-    """Merge an export (JSONL record lines or a twcs CSV) into the record."""
-    report = pipeline.import_cases(site, file, fmt=cast(Literal["jsonl", "twcs"], fmt), brand=brand)
+def import_(
+    site: Path,
+    fmt: str,
+    brand: str | None,
+    company: str | None,
+    mapping: Path | None,
+    timezone: str | None,
+    file: Path,
+) -> None:
+    """Merge an export (record JSONL, or another format) into the record."""
+    options = ImportOptions(brand=brand, company=company, mapping=mapping, timezone=timezone)
+    report = pipeline.import_cases(site, file, fmt=fmt, options=options)
     skipped = "".join(f", skipped {n} ({why})" for why, n in report.skipped.items() if n)
     click.echo(
         f"imported {file}: {report.read} cases read, {report.new_cases} new, "

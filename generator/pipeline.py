@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from pydantic import ValidationError
 
 from generator.config import Config, load_config
 from generator.errors import HeardError, Problem, ProblemsError
+from generator.gather.imports import BY_NAME, guess
+from generator.gather.imports.base import ImportOptions
+from generator.gather.redact import Redactor, redact_case
 from generator.meaning.lifecycle import CaseView, derive, derive_all
 from generator.meaning.metrics import summary
 from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
@@ -25,7 +28,6 @@ from generator.record.store import (
     load_pages,
     load_record,
     manifest_problems,
-    read_import_jsonl,
     record_lock,
     refuse_unclean,
     save_note,
@@ -133,59 +135,65 @@ class ImportReport:
 
 
 def import_cases(
-    root: Path,
-    path: Path,
-    *,
-    fmt: Literal["jsonl", "twcs"],
-    brand: str | None = None,
+    root: Path, path: Path, *, fmt: str = "jsonl", options: ImportOptions | None = None
 ) -> ImportReport:
-    """Merge an export into the record; all-or-nothing, idempotent."""
-    load_config(root)
-    with record_lock(root):
-        return _import_locked(root, path, fmt=fmt, brand=brand)
-
-
-def _import_locked(
-    root: Path, path: Path, *, fmt: Literal["jsonl", "twcs"], brand: str | None
-) -> ImportReport:
-    record = load_record(root)
-    refuse_unclean(record, "fix the record before importing into it")
+    """Merge an export into the record: redacted like gathered posts, all-or-nothing,
+    idempotent. A file that fails to read in `fmt` but looks like another format says so."""
+    config = load_config(root)
+    spec = BY_NAME.get(fmt)
+    if spec is None:
+        raise HeardError(f"unknown import format {fmt!r} (the formats are {', '.join(BY_NAME)})")
+    options = options or ImportOptions()
+    if options.timezone is None:
+        options = dataclasses.replace(options, timezone=config.site.timezone)
     shown = str(path)
-    skipped: dict[str, int] = {}
-    if fmt == "twcs":
-        if not brand:
-            raise HeardError("--brand HANDLE is required with --format twcs")
-        from generator.gather.imports.twcs import read_twcs
-
-        if not path.is_file():
-            raise HeardError(f"{shown}: no such file")
-        result = read_twcs(path, brand, shown=shown)
-        incoming = result.cases
-        skipped = {
-            "missing parent": result.skipped_missing_parent,
-            "other brand": result.skipped_other_brand,
-        }
-    else:
-        incoming = read_import_jsonl(path, shown)
-    cases = dict(record.cases)
-    new_cases = updated = new_events = 0
-    for case in incoming:
-        known = cases.get(case.id)
-        if known is None:
-            cases[case.id] = case
-            new_cases += 1
-            new_events += len(case.events)
-            continue
+    with record_lock(root):
+        record = load_record(root)
+        refuse_unclean(record, "fix the record before importing into it")
         try:
-            merged = merge_cases(known, case)
-        except ValueError as exc:
-            raise HeardError(f"{shown}: {exc}") from None
-        if merged != known:
-            updated += 1
-            new_events += len(merged.events) - len(known.events)
-            cases[case.id] = merged
-    files = save_record(root, cases.values())
-    return ImportReport(len(incoming), new_cases, updated, new_events, files, skipped)
+            result = spec.read(path, shown, options)
+        except (HeardError, ProblemsError) as exc:
+            raise _with_format_hint(exc, path, fmt) from None
+        redactor = Redactor(config.gather.redact)
+        incoming = [redact_case(case, redactor) for case in result.cases]
+        cases = dict(record.cases)
+        new_cases = updated = new_events = 0
+        for case in incoming:
+            known = cases.get(case.id)
+            if known is None:
+                cases[case.id] = case
+                new_cases += 1
+                new_events += len(case.events)
+                continue
+            try:
+                merged = merge_cases(known, case)
+            except ValueError as exc:
+                raise HeardError(f"{shown}: {exc}") from None
+            if merged != known:
+                updated += 1
+                new_events += len(merged.events) - len(known.events)
+                cases[case.id] = merged
+        files = save_record(root, cases.values())
+    return ImportReport(len(incoming), new_cases, updated, new_events, files, result.skipped)
+
+
+def _with_format_hint(exc: HeardError, path: Path, fmt: str) -> HeardError:
+    """The error, with a last line naming the format the file looks like (if another)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return exc
+    others = [name for name in guess(head) if name != fmt]
+    if not others:
+        return exc
+    hint = Problem(str(path), None, None, f"this file looks like --format {others[0]}")
+    problems = (
+        exc.problems
+        if isinstance(exc, ProblemsError)
+        else [Problem(str(path), None, None, str(exc).removeprefix(f"{path}: "))]
+    )
+    return ProblemsError([*problems, hint])
 
 
 def find_case(site: Site, key: str) -> Case:

@@ -40,6 +40,8 @@ from hypothesis import strategies as st
 
 from generator.config import Config, parse_config
 from generator.errors import HeardError, Problem, ProblemsError, one_line
+from generator.gather.imports.base import ImportOptions
+from generator.gather.imports.jsonl import read_jsonl
 from generator.gather.imports.twcs import TwcsResult, read_twcs
 from generator.record.model import Case, Note, case_to_line
 from generator.record.store import (
@@ -48,7 +50,6 @@ from generator.record.store import (
     note_text,
     parse_case_line,
     parse_note,
-    read_import_jsonl,
 )
 from tests.conftest import BASE_CONFIG, ROOT, heard, snapshot
 from tests.strategies import cases as random_cases
@@ -1331,7 +1332,7 @@ def test_read_import_jsonl_library(data: bytes) -> None:
         source = root / "in.jsonl"
         source.write_bytes(data)
         try:
-            cases = read_import_jsonl(source, "in.jsonl")
+            cases = read_jsonl(source, "in.jsonl", ImportOptions()).cases
         except ProblemsError as exc:
             assert_problems(exc.problems, "in.jsonl")
             return

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from generator.record.model import MAX_TEXT, Case
+
 EMAIL = "[email removed]"
 PHONE = "[phone removed]"
 CARD = "[card number removed]"
@@ -72,3 +74,26 @@ class Redactor:
             last = link.end()
         out.append(self._plain(text[last:]))
         return "".join(out)
+
+
+def redact_case(case: Case, redactor: Redactor) -> Case:
+    """A case from an import with the public's words redacted as gathering redacts them:
+    its title, the author's name and every event's text (handles and links are kept).
+
+    A marker may be longer than what it replaces, so texts are cut back to the record's
+    limits (no line can become invalid).
+    """
+
+    def fit(text: str | None, limit: int) -> str | None:
+        text = redactor(text)
+        return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
+
+    author = case.author
+    if author is not None and author.name:
+        author = author.model_copy(update={"name": fit(author.name, 500)})
+    events = [
+        e.model_copy(update={"text": fit(e.text, MAX_TEXT)}) if e.text else e for e in case.events
+    ]
+    return case.model_copy(
+        update={"title": fit(case.title, 1000), "author": author, "events": events}
+    )

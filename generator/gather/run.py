@@ -34,6 +34,7 @@ from generator.record.store import (
 from generator.record.times import format_instant
 
 PRAISE_DIR = Path("content/praise")
+PRIVATE_DIR = Path(".heard-cache/sources")  # login sessions; git-ignored, never published
 
 
 @dataclass
@@ -50,6 +51,8 @@ class SourceReport:
     retries: int = 0
     error: str | None = None
     skipped: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -134,7 +137,9 @@ def gather(
         record = load_record(root)
         refuse_unclean(record, "fix the record first")
         states = {s.key: load_state(root, s.key) for s in chosen}
-        results = _fetch_all(chosen, states, env, say, config.gather.concurrency, client_options)
+        results = _fetch_all(
+            chosen, states, env, say, config.gather.concurrency, client_options, root / PRIVATE_DIR
+        )
         cases = dict(record.cases)
         praise_shards, praise_ids = _praise_lines(root)
         threader = Threader(config, cases, now)
@@ -151,6 +156,7 @@ def gather(
             )
             if isinstance(result, FetchResult):
                 report.posts = len(result.posts)
+                report.usage, report.warnings = dict(result.usage), list(result.warnings)
                 outcome = threader.apply(
                     source.channel_name,
                     result.posts,
@@ -187,13 +193,14 @@ def _fetch_all(
     say: Progress,
     workers: int,
     client_options: Mapping[str, Any] | None,
+    private_dir: Path,
 ) -> dict[str, Fetched]:
     """Every source's result (or error), with the requests and retries it made either way."""
     counts: dict[str, tuple[int, int]] = {}
 
     def run(source: SourceConfig) -> FetchResult | SourceError:
         say(f"{source.key}: gathering…")
-        context = Context(environ, client_options=client_options)
+        context = Context(environ, client_options=client_options, private_dir=private_dir)
         try:
             connector = BY_TYPE[source.type_name].connect(source, context)
             result = connector.fetch(states[source.key].get("cursor") or {})

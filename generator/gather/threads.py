@@ -170,7 +170,7 @@ class Threader:
             if brand:
                 outcome.skip("brand post outside a known thread")
                 return
-            if self.is_praise(text) and not post.title:
+            if post.praise or (post.praise is None and self.is_praise(text) and not post.title):
                 praise_ids.add(post.native_id)
                 outcome.praise.append(post)
                 return

@@ -491,26 +491,6 @@ def require_clean(problems: list[Problem]) -> None:
         raise ProblemsError(problems)
 
 
-def read_import_jsonl(path: Path, shown: str) -> list[Case]:
-    """Read a JSONL file in the record format for `heard import`; any bad line is an error."""
-    if not path.is_file():
-        raise HeardError(f"{shown}: no such file")
-    cases: dict[str, Case] = {}
-    problems: list[Problem] = []
-    for item in iter_lines(path, shown):
-        if isinstance(item, Problem):
-            problems.append(item)
-            continue
-        number, text = item
-        parsed = parse_case_line(text, shown, number)
-        if isinstance(parsed, list):
-            problems.extend(parsed)
-        elif (clash := merge_into(cases, parsed, shown, number)) is not None:
-            problems.append(clash)
-    require_clean(problems)
-    return list(cases.values())
-
-
 # --- gather state ------------------------------------------------------------------------
 
 

@@ -96,7 +96,7 @@ def write_skeleton(directory: Path) -> list[Path]:
         "README.md": README,
         "content/notes/mastodon-1001.md": NOTE,
         "content/pages/about.md": ABOUT,
-        ".gitignore": "_site/\n",
+        ".gitignore": "_site/\n.heard-cache/\n",
         ".github/workflows/publish.yml": workflow("publish.yml"),
         ".github/workflows/ci.yml": workflow("ci.yml"),
         **CASES,

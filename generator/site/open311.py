@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from generator.config import Config
-from generator.gather.sources import display_name
+from generator.gather.channels import display_name
 from generator.meaning.lifecycle import CaseView
 from generator.record.times import format_duration, format_instant
 from generator.site.exports import dumps

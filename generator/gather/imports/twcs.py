@@ -35,6 +35,7 @@ from typing import BinaryIO, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from generator.errors import HeardError, Problem
+from generator.gather.imports.base import ImportFormat, ImportOptions, ImportResult
 from generator.record.model import MAX_TEXT, Author, Case, Event, Short, Text
 
 COLUMNS: tuple[str, ...] = (
@@ -465,3 +466,34 @@ def read_twcs(path: Path, brand: str, *, shown: str | None = None) -> TwcsResult
         skipped_missing_parent=skipped_missing,
         skipped_other_brand=skipped_other,
     )
+
+
+def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
+    """The twcs reader as an import format (`--brand HANDLE` is required)."""
+    if not options.brand:
+        raise HeardError("--brand HANDLE is required with --format twcs")
+    if not path.is_file():
+        raise HeardError(f"{shown}: no such file")
+    result = read_twcs(path, options.brand, shown=shown)
+    return ImportResult(
+        result.cases,
+        {
+            "missing parent": result.skipped_missing_parent,
+            "other brand": result.skipped_other_brand,
+        },
+    )
+
+
+def _looks_like(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].lower()
+    return b"tweet_id" in first and b"inbound" in first
+
+
+FORMAT = ImportFormat(
+    name="twcs",
+    summary='the "Customer Support on Twitter" CSV layout (needs --brand)',
+    read=read,
+    looks_like=_looks_like,
+    channel=CHANNEL,
+    display="X",
+)

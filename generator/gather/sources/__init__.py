@@ -20,11 +20,3 @@ SOURCES: tuple[SourceType[Any], ...] = (
     feed.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
-# Channels the record may hold from imports before their source is declared here.
-_IMPORTED = {"x": "X", "bluesky": "Bluesky", "reddit": "Reddit", "facebook": "Facebook"}
-
-
-def display_name(channel: str) -> str:
-    """A channel as people write it ("github" → "GitHub"); unknown ones as they are."""
-    names = _IMPORTED | {spec.channel: spec.display for spec in SOURCES}
-    return names.get(channel, channel)

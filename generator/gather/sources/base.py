@@ -193,12 +193,13 @@ class Context:
         self.client_options = dict(client_options or {})
         self.private_dir = private_dir
         self.clients: list[HttpClient] = []
+        self.secrets: list[str] = []  # every credential read, scrubbed from every message
 
     def client(self, base_url: str, headers: Mapping[str, str] | None = None) -> HttpClient:
         """A new HttpClient for `base_url` (tests inject sleep, clock and transport)."""
         from generator.gather.sources.http import HttpClient
 
-        made = HttpClient(base_url, headers=headers, **self.client_options)
+        made = HttpClient(base_url, headers=headers, secrets=self.secrets, **self.client_options)
         self.clients.append(made)
         return made
 
@@ -217,7 +218,15 @@ class Context:
                 f"{settings.key}: {variable} holds characters no credential has"
                 " (spaces or control characters)"
             )
+        self.secrets.append(value)
         return value
+
+    def private_file(self, settings: SourceSettings, name: str) -> Path | None:
+        """A file the source may keep between runs outside content/ (a login session), or
+        None when there is no private folder (then the source logs in every run)."""
+        if self.private_dir is None:
+            return None
+        return self.private_dir / f"{settings.key}.{name}"
 
     def optional_secret(self, settings: SourceSettings, field_name: str) -> str | None:
         """Like `secret`, but None when the settings field names no variable."""

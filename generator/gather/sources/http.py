@@ -109,8 +109,10 @@ class HttpClient:
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
         transport: httpx.BaseTransport | None = None,
+        secrets: list[str] | None = None,
     ) -> None:
         self.base_url = base_url
+        self.secrets = secrets if secrets is not None else []
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -137,15 +139,24 @@ class HttpClient:
         self.close()
 
     def scrub(self, message: str) -> str:
-        """`message` on one line with every credential this client sends cut out (a hostile
-        server may echo one back in an error body)."""
+        """`message` on one line with every credential cut out: the ones this client sends
+        in its headers and the ones its source read (a hostile server may echo one back)."""
+        found: list[str] = []
         for name, value in self.client.headers.items():
-            if name.lower() not in _SECRET_HEADERS or not value:
-                continue
-            for secret in dict.fromkeys((value, value.split()[-1])):  # whole header first
-                if len(secret) >= 4:
-                    message = message.replace(secret, "[redacted]")
+            if name.lower() in _SECRET_HEADERS and value:
+                found += [value, value.split()[-1]]  # the whole header first, then the token
+        for secret in sorted(dict.fromkeys([*found, *self.secrets]), key=len, reverse=True):
+            if len(secret) >= 4:
+                message = message.replace(secret, "[redacted]")
         return one_line(message, 400)
+
+    def set_header(self, name: str, value: str | None) -> None:
+        """Set (or with None, drop) a header sent with every later request (a session's
+        token obtained at run time)."""
+        if value is None:
+            self.client.headers.pop(name, None)
+        else:
+            self.client.headers[name] = value
 
     def follow(self, link: str, current: str) -> str | None:
         """`link` resolved against `current`, if it is on this client's origin; else None
@@ -171,17 +182,53 @@ class HttpClient:
         *,
         etag: str | None = None,
         decode: str = "json",
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
-        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text."""
+        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text | bytes."""
+        extra = dict(headers or {})
+        if etag:
+            extra["if-none-match"] = etag
+        return self.request("GET", path, params, headers=extra, decode=decode)
+
+    def post(
+        self,
+        path: str,
+        *,
+        data: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """POST a form (`data`) or a JSON body (`json`), with the same retries as GET.
+
+        Only for idempotent calls (a login, a token exchange): heard never writes to a
+        provider.
+        """
+        return self.request("POST", path, params, headers=headers, data=data, json=json)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        json: Any = None,
+        decode: str = "json",
+    ) -> Answer:
+        """One call with bounded retries, rate limits and same-origin redirects."""
         url = self.url(path)
         shown = _shown(url)
-        headers = {"if-none-match": etag} if etag else {}
+        headers = dict(headers or {})
         attempt = 0
         redirects = 0
         while True:
             self.requests += 1
             try:
-                response = self.client.get(url, params=params, headers=headers)
+                response = self.client.request(
+                    method, url, params=params, headers=headers, data=data, json=json
+                )
                 if response.has_redirect_location and redirects < 5:
                     target = response.next_request.url if response.next_request else None
                     if target is None or not same_origin(str(target), url):
