@@ -35,3 +35,14 @@ def test_readme_lists_every_command() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     documented = set(re.findall(r"^\| `heard (\w+)", readme, re.MULTILINE))
     assert documented == set(main.commands)
+
+
+def test_every_source_type_and_import_format_has_its_section() -> None:
+    from generator.gather.imports import FORMATS
+    from generator.gather.sources import SOURCES
+
+    doc = (ROOT / "docs" / "sources.md").read_text("utf-8")
+    headed = set(re.findall(r"^#{2,3} .*\(`([a-z0-9_]+)`\)$", doc, re.MULTILINE))
+    declared = {spec.type for spec in SOURCES} | {f.name for f in FORMATS}
+    assert declared - headed == set(), "undocumented in docs/sources.md"
+    assert headed - declared == set(), "documented but not declared"
