@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.reference_figures import kaplan_meier, reference_summary
-from tests.strategies import BRAND, NOW, NOW_TEXT, Site, sites, write_site
+from tests.support.reference_figures import kaplan_meier, reference_summary
+from tests.support.strategies import BRAND, NOW, NOW_TEXT, Site, sites, write_site
 
 MIN = 60
 HOUR = 3600

@@ -52,7 +52,7 @@ from generator.record.store import (
     parse_note,
 )
 from tests.conftest import BASE_CONFIG, ROOT, heard, snapshot
-from tests.strategies import cases as random_cases
+from tests.support.strategies import cases as random_cases
 
 NOW = "2026-12-01T00:00:00Z"
 SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,30}-[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")

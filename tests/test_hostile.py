@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import unicodedata
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,8 @@ from generator.gather.run import gather
 from generator.record.store import load_record
 from generator.site.feeds import xml_text
 from generator.site.lookup import BUCKETS, fnv1a, lookup_key
-from generator.site.render import _NOTE_TAGS
 from tests.conftest import BASE_CONFIG, SiteFactory, heard, snapshot
-from tests.hostile import (
+from tests.support.hostile import (
     BIG_MARK,
     BIG_POST,
     BY_KEY,
@@ -50,8 +48,12 @@ from tests.hostile import (
     SITE_TITLE,
     HostileSite,
     Placed,
+    Scan,
     collapse,
     hostile_site,
+    html_problems,
+    scan,
+    scheme_of,
 )
 from tests.test_source_feed import item, rss
 from tests.test_source_github import issue
@@ -59,18 +61,6 @@ from tests.test_source_mastodon import BRAND, BRAND_ID, ZSC, mention, status
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SVG = "{http://www.w3.org/2000/svg}"
-SAFE_SCHEMES = {"http", "https", "mailto"}
-URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "cite",
-             "background", "srcset", "ping", "codebase", "longdesc", "manifest"}  # fmt: skip
-THEME_TAGS = {
-    "html", "head", "meta", "title", "link", "script", "body", "a", "header", "nav", "ul", "li",
-    "main", "footer", "p", "time", "article", "h1", "h2", "span", "bdi", "dl", "div", "dt", "dd",
-    "section", "ol", "strong", "em", "figure", "figcaption", "details", "summary", "table",
-    "caption", "thead", "tbody", "tr", "th", "td", "svg", "defs", "pattern", "rect", "line",
-    "text", "g", "form", "label", "input", "button", "noscript",
-}  # fmt: skip
-ALLOWED_TAGS = THEME_TAGS | set(_NOTE_TAGS)
-META_NAMES = {"viewport", "referrer", "description"}
 
 
 # ------------------------------------------------------------------------------------------
@@ -80,101 +70,6 @@ META_NAMES = {"viewport", "referrer", "description"}
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> HostileSite:
     return hostile_site(tmp_path_factory.getbasetemp())
-
-
-class Scan(HTMLParser):
-    """A page as a browser's tokenizer sees it: tags with attributes, and the visible text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.chunks: list[str] = []
-        self.inline_script: list[str] = []
-        self.title: list[str] = []
-        self.stack: list[str] = []
-        self.svg = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        self.svg += tag == "svg"
-        if tag in ("script", "style") or (tag == "title" and not self.svg):
-            self.stack.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag: str) -> None:
-        self.svg -= tag == "svg"
-        if self.stack and self.stack[-1] == tag:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        where = self.stack[-1] if self.stack else ""
-        if where == "script":
-            self.inline_script.append(data)
-        elif where == "title":
-            self.title.append(data)
-        elif where != "style":
-            self.chunks.append(data)
-
-    @property
-    def text(self) -> str:
-        return collapse("".join(self.chunks))
-
-
-def scan(path: Path) -> Scan:
-    s = Scan()
-    s.feed(path.read_text("utf-8"))
-    s.close()
-    return s
-
-
-def scheme_of(url: str) -> str | None:
-    """The scheme a browser would see: ASCII whitespace and controls anywhere are ignored."""
-    cleaned = re.sub(r"[\x00-\x20\x7f]", "", url).lower()
-    match = re.match(r"^([a-z][a-z0-9+.-]*):", cleaned)
-    return match.group(1) if match else None
-
-
-def html_problems(site: HostileSite, path: Path) -> list[str]:
-    """Everything unsafe in one built page."""
-    rel = path.relative_to(site.out).as_posix()
-    root = "../" * rel.count("/")
-    s = scan(path)
-    problems: list[str] = []
-    if "".join(s.inline_script).strip():
-        problems.append(f"inline script: {''.join(s.inline_script)[:80]!r}")
-    for tag, attrs in s.tags:
-        if tag not in ALLOWED_TAGS:
-            problems.append(f"unexpected element <{tag} {attrs}>")
-        for name, value in attrs.items():
-            if name.startswith("on"):
-                problems.append(f"event handler <{tag} {name}={value!r}>")
-            if name in ("style", "srcdoc"):
-                problems.append(f"<{tag} {name}={value!r}>")
-            if name in URL_ATTRS and value is not None:
-                scheme = scheme_of(value)
-                if scheme is not None and scheme not in SAFE_SCHEMES:
-                    problems.append(f"<{tag} {name}={value!r}>: a {scheme}: URL")
-        if tag == "script" and (rel != "find.html" or attrs.get("src") != f"{root}lookup/find.js"):
-            problems.append(f"script element <script {attrs}>")
-        if tag == "a" and re.match(r"^https?://", attrs.get("href") or "", re.IGNORECASE):
-            rel_tokens = set((attrs.get("rel") or "").split())
-            if not {"nofollow", "noopener"} <= rel_tokens:
-                problems.append(f"external link without rel nofollow noopener: {attrs}")
-        if tag == "meta" and not (
-            set(attrs) == {"charset"}
-            or attrs.get("name") in META_NAMES
-            or attrs.get("http-equiv") == "Content-Security-Policy"
-        ):
-            problems.append(f"unexpected <meta {attrs}>")
-        if tag == "link" and scheme_of(attrs.get("href") or "") is not None:
-            problems.append(f"<link> to another site: {attrs}")
-        if tag in ("form", "input", "button") and rel != "find.html":
-            problems.append(f"<{tag} {attrs}> outside the find page")
-    if "49" in s.text and re.search(rf"{MARK}[A-Z]{{2}} 49\b", s.text):
-        problems.append("a template was evaluated: '49' where '{{ 7*7 }}' was written")
-    return [f"{rel}: {p}" for p in problems]
 
 
 def test_the_corpus_went_through_every_input_path(site: HostileSite) -> None:
@@ -195,7 +90,7 @@ def test_the_corpus_went_through_every_input_path(site: HostileSite) -> None:
 def test_no_html_page_carries_markup_script_or_a_dangerous_url(site: HostileSite) -> None:
     pages = site.pages()
     assert len(pages) > 300
-    problems = [p for page in pages for p in html_problems(site, page)]
+    problems = [p for page in pages for p in html_problems(site.out, page)]
     assert problems == [], "\n".join(problems[:40])
 
 
@@ -210,7 +105,7 @@ def test_the_scanner_finds_what_it_must(tmp_path: Path) -> None:
         f"{MARK}AA 49</p>",
         encoding="utf-8",
     )
-    found = "\n".join(html_problems(fake, bad))
+    found = "\n".join(html_problems(fake.out, bad))
     for expected in ("inline script", "<img", "onerror", "a javascript: URL", "rel nofollow",
                      "<iframe", "refresh", "evaluated"):  # fmt: skip
         assert expected in found
@@ -666,7 +561,7 @@ def test_http_urls_with_markup_are_kept_and_escaped(make_site: SiteFactory, url:
     assert len(links) == 1
     assert set((links[0].get("rel") or "").split()) >= {"nofollow", "noopener"}
     fake = HostileSite(root, out)
-    assert html_problems(fake, page) == []
+    assert html_problems(fake.out, page) == []
     related = [e.get("href") for e in parse_xml(out / "feed.xml").iter(f"{ATOM}link")]
     assert url in related
 

@@ -5,12 +5,14 @@ accepted_answer)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from werkzeug import Request, Response
 from generator.gather.sources.base import FetchResult, Post, Source, SourceError
 from generator.gather.sources.discourse import DiscourseSettings
 from tests.conftest import Connect, Sleeps
+from tests.support.contract import Complaint
 
 KEY = "ghp_FAKE_SECRET_123"  # the same fake secret as the GitHub tests: never in a message
 CATEGORY = "/c/support/5.json"
@@ -722,3 +725,51 @@ def test_a_damaged_cursor_is_reported(
 def test_source_names(httpserver: HTTPServer, connect: Connect) -> None:
     named = connect(config(httpserver, name="forum", channel="community"))
     assert (named.name, named.channel) == ("forum", "community")
+
+
+# --- the contract scenario (tests/test_source_contract.py) ----------------------------------
+
+
+def _cooked(text: str) -> str:
+    return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
+
+
+class DiscourseScenario:
+    """Each complaint a topic; its answer a staff post replying to it."""
+
+    type = "discourse"
+    channel = "discourse"
+    env: Mapping[str, str] = MappingProxyType({"DISCOURSE_KEY": KEY, "DISCOURSE_USER": "heard-bot"})
+    answers = True
+
+    def config(self, base_url: str) -> str:
+        return (
+            f'[[sources]]\ntype = "discourse"\nbase_url = "{base_url}"\ncategory = "support/5"\n'
+            'api_key_env = "DISCOURSE_KEY"\napi_user_env = "DISCOURSE_USER"\n'
+        )
+
+    def serve(self, server: HTTPServer, complaints: Sequence[Complaint]) -> None:
+        fake = FakeDiscourse(server, page_size=10)
+        for number, c in enumerate(complaints, start=100):
+            posts = [post(number, 1, cooked=_cooked(c.text), created=_ms(c.at))]
+            if c.answer is not None and c.answered_at is not None:
+                posts.append(
+                    post(
+                        number,
+                        2,
+                        by="acme-team",
+                        staff=True,
+                        reply_to=1,
+                        cooked=_cooked(c.answer),
+                        created=_ms(c.answered_at),
+                    )
+                )
+            fake.add(Topic(number, f"Trouble number {number}", posts))
+        fake.install()
+
+
+def _ms(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+SCENARIO = DiscourseScenario()

@@ -7,12 +7,17 @@ example (feed id/updated/author; entry id, link, updated, published, summary, co
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
+import html
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -22,6 +27,7 @@ from generator.gather.sources.base import SourceError
 from generator.gather.sources.feed import FeedEntries, FeedSettings
 from generator.gather.sources.http import HttpClient
 from tests.conftest import Sleeps
+from tests.support.contract import Complaint
 
 PATH = "/reviews/"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -378,3 +384,38 @@ def test_a_404_is_not_retried(httpserver: HTTPServer, make_client: ClientFactory
     httpserver.expect_request(PATH).respond_with_data("gone", status=404)
     assert feed_error(make_client()).endswith("/reviews/: HTTP 404")
     assert len(httpserver.log) == 1
+
+
+# --- the contract scenario (tests/test_source_contract.py) ----------------------------------
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class FeedScenario:
+    """Each complaint a review in an RSS feed (feeds carry no answers)."""
+
+    type = "rss"
+    channel = "reviews"
+    env: Mapping[str, str] = MappingProxyType({})
+    answers = False
+
+    def config(self, base_url: str) -> str:
+        return f'[[sources]]\ntype = "rss"\nurl = "{base_url}reviews/"\n'
+
+    def serve(self, server: HTTPServer, complaints: Sequence[Complaint]) -> None:
+        entries = [
+            item(
+                f"review-{c.key}",
+                f"Review {c.key}",
+                xml_escape(html.escape(_NOT_XML.sub("", c.text))),
+                email.utils.format_datetime(c.at, usegmt=True),
+                f"https://reviews.example/acme/{c.key}",
+            )
+            for c in complaints
+        ]
+        server.expect_request(PATH).respond_with_response(
+            Response(rss(*entries), content_type=RSS_TYPE)
+        )
+
+
+SCENARIO = FeedScenario()

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,9 @@ from werkzeug import Request, Response
 
 from generator.gather.sources.base import FetchResult, Post, Source, SourceError
 from generator.gather.sources.github import GitHubSettings
+from generator.record.times import format_instant
 from tests.conftest import Connect, Sleeps
+from tests.support.contract import Complaint
 
 TOKEN = "ghp_FAKE_SECRET_123"
 REPO = "acme/app"
@@ -710,3 +713,48 @@ def test_source_names(httpserver: HTTPServer, connect: Connect) -> None:
     assert (plain.name, plain.channel) == ("github", "github")
     named = connect(config(httpserver, name="app-issues", channel="support"))
     assert (named.name, named.channel) == ("app-issues", "support")
+
+
+# --- the contract scenario (tests/test_source_contract.py) ----------------------------------
+
+
+class GitHubScenario:
+    """Each complaint an issue; the brand's answer a MEMBER's comment."""
+
+    type = "github"
+    channel = "github"
+    env: Mapping[str, str] = MappingProxyType({"GITHUB_TOKEN": "ghp_FAKE_CONTRACT_TOKEN_7"})
+    answers = True
+
+    def config(self, base_url: str) -> str:
+        return (
+            f'[[sources]]\ntype = "github"\nrepo = "{REPO}"\nbase_url = "{base_url}"\n'
+            'token_env = "GITHUB_TOKEN"\n'
+        )
+
+    def serve(self, server: HTTPServer, complaints: Sequence[Complaint]) -> None:
+        fake = FakeGitHub(server, page_size=10)
+        for number, c in enumerate(complaints, start=1):
+            fake.issues.append(
+                issue(
+                    number,
+                    body=c.text,
+                    created=format_instant(c.at),
+                    comments=int(c.answer is not None),
+                )
+            )
+            if c.answer is not None and c.answered_at is not None:
+                fake.comments.append(
+                    comment(
+                        5000 + number,
+                        number,
+                        by="acme-care",
+                        association="MEMBER",
+                        created=format_instant(c.answered_at),
+                        body=c.answer,
+                    )
+                )
+        fake.install()
+
+
+SCENARIO = GitHubScenario()

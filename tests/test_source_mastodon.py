@@ -10,13 +10,15 @@ X-RateLimit-* headers.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -27,7 +29,9 @@ from werkzeug import Request, Response
 from generator.gather.sources.base import Context, FetchResult, SourceError
 from generator.gather.sources.http import HttpClient
 from generator.gather.sources.mastodon import MastodonMentions, MastodonSettings, id_key
+from generator.record.times import format_instant
 from tests.conftest import Connect, Sleeps
+from tests.support.contract import Complaint
 
 SECRET = "FAKE_MASTODON_SECRET_42"
 INSTANCE = "https://social.example/"
@@ -709,3 +713,42 @@ def test_fetch_result_is_a_fetch_result(httpserver: HTTPServer, make_client: Cli
     assert result.posts == []
     assert result.cursor == {"tags": {"acme": "5"}}
     assert httpserver.log[0][0].args["since_id"] == "5"
+
+
+# --- the contract scenario (tests/test_source_contract.py) ----------------------------------
+
+
+class MastodonScenario:
+    """Each complaint a mention of the brand; its answer the brand's own reply status."""
+
+    type = "mastodon"
+    channel = "mastodon"
+    env: Mapping[str, str] = MappingProxyType({"MASTODON_TOKEN": SECRET})
+    answers = True
+
+    def config(self, base_url: str) -> str:
+        return (
+            f'[[sources]]\ntype = "mastodon"\nbase_url = "{base_url}"\n'
+            'token_env = "MASTODON_TOKEN"\n'
+        )
+
+    def serve(self, server: HTTPServer, complaints: Sequence[Complaint]) -> None:
+        fake = FakeMastodon(server)
+        for number, c in enumerate(complaints, start=1):
+            said = status(
+                str(1000 + number), ZSC, f"<p>{html.escape(c.text)}</p>", at=format_instant(c.at)
+            )
+            fake.notifications.append(mention(str(number), said))
+            if c.answer is not None and c.answered_at is not None:
+                fake.own.append(
+                    status(
+                        str(5000 + number),
+                        BRAND,
+                        f"<p>{html.escape(c.answer)}</p>",
+                        at=format_instant(c.answered_at),
+                        reply_to=said["id"],
+                    )
+                )
+
+
+SCENARIO = MastodonScenario()

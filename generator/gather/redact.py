@@ -17,7 +17,7 @@ CARD = "[card number removed]"
 OTHER = "[removed]"
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"(?<![@\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(r"(?<![@\w.+'-])[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _PHONE = re.compile(
     r"(?<![\w/])(?<!\d[ .-])(?:\+|00|\()?\d(?:[\s().-]{0,2}\d){7,14}(?![\w/])(?![\s().-]{0,2}\d)"

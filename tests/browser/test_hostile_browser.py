@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from tests.browser.conftest import ContextFactory, Watch, serve, watch
-from tests.hostile import (
+from tests.support.hostile import (
     BY_KEY,
     LONG_HANDLE,
     LONG_WORD,

@@ -13,10 +13,12 @@ from __future__ import annotations
 import email.utils
 import html
 import json
+import re
 import shutil
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from generator.gather.run import gather
+from generator.site.render import _NOTE_TAGS
 from tests.conftest import heard, write_lines
 from tests.test_source_discourse import FakeDiscourse, Topic, post
 from tests.test_source_feed import item, rss
@@ -601,3 +604,114 @@ def _build(folder: Path) -> HostileSite:
     result = heard("build", "--site", root, "--out", site.out, "--now", NOW)
     assert result.exit_code == 0, result.output + result.stderr
     return site
+
+
+# --- reading a built page as a browser's tokenizer does ------------------------------------
+
+SAFE_SCHEMES = {"http", "https", "mailto"}
+URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "cite",
+             "background", "srcset", "ping", "codebase", "longdesc", "manifest"}  # fmt: skip
+THEME_TAGS = {
+    "html", "head", "meta", "title", "link", "script", "body", "a", "header", "nav", "ul", "li",
+    "main", "footer", "p", "time", "article", "h1", "h2", "span", "bdi", "dl", "div", "dt", "dd",
+    "section", "ol", "strong", "em", "figure", "figcaption", "details", "summary", "table",
+    "caption", "thead", "tbody", "tr", "th", "td", "svg", "defs", "pattern", "rect", "line",
+    "text", "g", "form", "label", "input", "button", "noscript",
+}  # fmt: skip
+ALLOWED_TAGS = THEME_TAGS | set(_NOTE_TAGS)
+META_NAMES = {"viewport", "referrer", "description"}
+
+
+class Scan(HTMLParser):
+    """A page as a browser's tokenizer sees it: tags with attributes, and the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.chunks: list[str] = []
+        self.inline_script: list[str] = []
+        self.title: list[str] = []
+        self.stack: list[str] = []
+        self.svg = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self.svg += tag == "svg"
+        if tag in ("script", "style") or (tag == "title" and not self.svg):
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.svg -= tag == "svg"
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        where = self.stack[-1] if self.stack else ""
+        if where == "script":
+            self.inline_script.append(data)
+        elif where == "title":
+            self.title.append(data)
+        elif where != "style":
+            self.chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        return collapse("".join(self.chunks))
+
+
+def scan(path: Path) -> Scan:
+    s = Scan()
+    s.feed(path.read_text("utf-8"))
+    s.close()
+    return s
+
+
+def scheme_of(url: str) -> str | None:
+    """The scheme a browser would see: ASCII whitespace and controls anywhere are ignored."""
+    cleaned = re.sub(r"[\x00-\x20\x7f]", "", url).lower()
+    match = re.match(r"^([a-z][a-z0-9+.-]*):", cleaned)
+    return match.group(1) if match else None
+
+
+def html_problems(out: Path, path: Path) -> list[str]:
+    """Everything unsafe in one built page of the site built into `out`."""
+    rel = path.relative_to(out).as_posix()
+    root = "../" * rel.count("/")
+    s = scan(path)
+    problems: list[str] = []
+    if "".join(s.inline_script).strip():
+        problems.append(f"inline script: {''.join(s.inline_script)[:80]!r}")
+    for tag, attrs in s.tags:
+        if tag not in ALLOWED_TAGS:
+            problems.append(f"unexpected element <{tag} {attrs}>")
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                problems.append(f"event handler <{tag} {name}={value!r}>")
+            if name in ("style", "srcdoc"):
+                problems.append(f"<{tag} {name}={value!r}>")
+            if name in URL_ATTRS and value is not None:
+                scheme = scheme_of(value)
+                if scheme is not None and scheme not in SAFE_SCHEMES:
+                    problems.append(f"<{tag} {name}={value!r}>: a {scheme}: URL")
+        if tag == "script" and (rel != "find.html" or attrs.get("src") != f"{root}lookup/find.js"):
+            problems.append(f"script element <script {attrs}>")
+        if tag == "a" and re.match(r"^https?://", attrs.get("href") or "", re.IGNORECASE):
+            rel_tokens = set((attrs.get("rel") or "").split())
+            if not {"nofollow", "noopener"} <= rel_tokens:
+                problems.append(f"external link without rel nofollow noopener: {attrs}")
+        if tag == "meta" and not (
+            set(attrs) == {"charset"}
+            or attrs.get("name") in META_NAMES
+            or attrs.get("http-equiv") == "Content-Security-Policy"
+        ):
+            problems.append(f"unexpected <meta {attrs}>")
+        if tag == "link" and scheme_of(attrs.get("href") or "") is not None:
+            problems.append(f"<link> to another site: {attrs}")
+        if tag in ("form", "input", "button") and rel != "find.html":
+            problems.append(f"<{tag} {attrs}> outside the find page")
+    if "49" in s.text and re.search(rf"{MARK}[A-Z]{{2}} 49\b", s.text):
+        problems.append("a template was evaluated: '49' where '{{ 7*7 }}' was written")
+    return [f"{rel}: {p}" for p in problems]
