@@ -22,7 +22,9 @@ An entry becomes a Post with:
 The cursor is ``{"etag": <last ETag>, "seen": <newest entry time, ISO 8601>}``; entries
 not newer than ``seen`` are skipped on the next fetch. A body feedparser cannot read as
 a feed (flagged bozo, or no feed version, and without entries) is a SourceError
-``<name>: <url path>: not an RSS or Atom feed``.
+``<name>: <url path>: not an RSS or Atom feed``; a feed that is not well-formed XML to its
+end (cut short inside an item) is a SourceError too, so nothing partial is stored and the
+cursor does not move.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import hashlib
 import io
 import re
 import time
+import xml.sax
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -183,6 +186,15 @@ class FeedEntries:
         entries = list(parsed.get("entries") or [])
         if not entries and (parsed.get("bozo") or not parsed.get("version")):
             raise SourceError(f"{where}: not an RSS or Atom feed")
+        broken = parsed.get("bozo_exception")
+        if isinstance(broken, xml.sax.SAXParseException):
+            # Cut short (a dropped connection whose end looked like the body's end) or
+            # malformed: the entries read so far may be partial, and a cursor moved past
+            # them would never come back for the rest. Nothing is taken from it.
+            raise SourceError(
+                f"{where}: the feed does not parse to its end ({one_line(broken.getMessage())},"
+                f" line {broken.getLineNumber()}); nothing gathered from it"
+            )
 
         seen: datetime | None = None
         raw_seen = cursor.get("seen")
