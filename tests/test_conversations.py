@@ -101,7 +101,7 @@ def test_the_brands_own_handle_is_never_a_complaint_word() -> None:
     """The sample config's `@help@social.example`: "help" is a complaint word, but a
     mention of the brand is not something the customer said."""
     config = parse_config(
-        BASE_CONFIG.replace('[accounts]\n', '[accounts]\nmastodon = ["@help@social.example"]\n')
+        BASE_CONFIG.replace("[accounts]\n", '[accounts]\nmastodon = ["@help@social.example"]\n')
     )
     record: dict[str, Case] = {}
     outcome = Threader(config, record, at(1000)).apply(
