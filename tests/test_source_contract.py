@@ -157,8 +157,9 @@ def test_a_fault_changes_nothing_and_stops_no_other_source(
     assert f"error: {scenario.type}: " in result.stderr
     assert snapshot(root / "content/cases") == cases_before
     assert json.loads(state_file.read_text("utf-8"))["cursor"] == cursor
-    other = json.loads((root / "content/state/other.json").read_text("utf-8"))
-    assert other["last_good"] == "2026-11-30T12:00:00Z"
+    status = json.loads((root / ".heard-cache/gather-status.json").read_text("utf-8"))
+    assert status["other"]["last_good"] == "2026-11-30T12:00:00Z"
+    assert status[scenario.type]["last_error_at"] == "2026-11-30T12:00:00Z"
     printed = result.output + result.stderr
     for secret in scenario.env.values():
         assert secret not in printed

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ NOTES_DIR = Path("content/notes")
 PAGES_DIR = Path("content/pages")
 STATE_DIR = Path("content/state")
 MANIFEST = STATE_DIR / "record.json"
+STATUS_FILE = Path(".heard-cache/gather-status.json")
 SHARD_RE = re.compile(r"^\d{4}-\d{2}\.jsonl$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 
@@ -510,23 +512,68 @@ def load_state(root: Path, key: str) -> dict[str, Any]:
     return data
 
 
+def load_status(root: Path) -> dict[str, dict[str, Any]]:
+    """The local gather status (`.heard-cache/gather-status.json`): per source, its last run,
+    last good gather and last error, exact to the run. Not committed; {} when absent or
+    unreadable (it is only ever a fresher copy of what content/state says)."""
+    try:
+        data = json.loads((root / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+
+
+def save_status(root: Path, status: dict[str, dict[str, Any]]) -> None:
+    """Write the local gather status (after the record and cursors)."""
+    data = json.dumps(status, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    atomic_write(root / STATUS_FILE, data.encode("utf-8"))
+
+
+def _instant_or_none(value: object) -> datetime | None:
+    try:
+        return parse_instant(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
 def last_gathered(root: Path) -> dict[str, dict[str, Any]]:
-    """Per channel: the last good gather and the last error (for the site's notices)."""
-    out: dict[str, dict[str, Any]] = {}
+    """Per channel: the last good gather and the last error (for the site's notices).
+
+    A source's last good gather is the later of the committed one (content/state, written
+    at most every so often) and the local status of this machine's last run; a channel is
+    as fresh as its stalest source.
+    """
+    status = load_status(root)
+    per_source: dict[str, dict[str, Any]] = {}
     folder = root / STATE_DIR
-    if not folder.is_dir():
-        return out
-    for path in sorted(folder.glob("*.json")):
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    for path in paths:
+        if path == root / MANIFEST:
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             channel = str(data["channel"])
-            good = parse_instant(data["last_good"]) if data.get("last_good") else None
-            error_at = parse_instant(data["last_error_at"]) if data.get("last_error_at") else None
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
             continue
-        entry = out.setdefault(channel, {"last_good": None, "last_error_at": None})
-        if good and (entry["last_good"] is None or good < entry["last_good"]):
-            entry["last_good"] = good  # a channel is as fresh as its stalest source
+        per_source[path.stem] = {"channel": channel, **data}
+    for key, local in status.items():
+        if key in per_source and local.get("channel") == per_source[key]["channel"]:
+            per_source[key] = {**per_source[key], "local": local}
+    out: dict[str, dict[str, Any]] = {}
+    for data in per_source.values():
+        local = data.get("local", {})
+        goods = [_instant_or_none(data.get("last_good")), _instant_or_none(local.get("last_good"))]
+        good = max((g for g in goods if g is not None), default=None)
+        errors = [
+            _instant_or_none(data.get("last_error_at")),
+            _instant_or_none(local.get("last_error_at")),
+        ]
+        error_at = max((e for e in errors if e is not None), default=None)
+        entry = out.setdefault(data["channel"], {"last_good": None, "last_error_at": None})
+        if good is not None and (entry["last_good"] is None or good < entry["last_good"]):
+            entry["last_good"] = good
         if error_at and (entry["last_error_at"] is None or error_at > entry["last_error_at"]):
             entry["last_error_at"] = error_at
     return out
