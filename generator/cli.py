@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 import click
 
 from generator import __version__, pipeline
+from generator.config import load_config
 from generator.errors import HeardError, ProblemsError, one_line
 from generator.gather.imports import BY_NAME as IMPORT_FORMATS
 from generator.gather.imports.base import ImportOptions
 from generator.record.model import NoteStatus
 from generator.record.times import format_duration, format_instant, resolve_now
+from generator.scaffold import check_install, write_skeleton, write_workflows
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -332,8 +334,12 @@ def _share(value: float | None) -> str:
     help="Also check that every environment variable the sources name is set.",
 )
 def check(site: Path, credentials: bool) -> None:
-    """Validate the config, every record line, note and page; report every problem."""
+    """Validate the config, theme, every record line, note and page; report every problem
+    (and, as warnings, a publish workflow that does not pass the credentials heard.toml
+    names)."""
     report = pipeline.check(site, credentials=credentials)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if report.problems:
@@ -342,11 +348,41 @@ def check(site: Path, credentials: bool) -> None:
     click.echo(f"ok: {report.cases} cases, {report.notes} notes, {report.pages} pages")
 
 
+INSTALL_HELP = (
+    "What the workflows pip-install: a requirement or a wheel's URL "
+    "(default: this version's release tag from git, until heard is on PyPI)."
+)
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
-    """Create a new site: config, sample content, a README stub."""
-    from generator.scaffold import write_skeleton
-
-    written = write_skeleton(directory)
+@click.option("--install", "install", default=None, metavar="SPEC", help=INSTALL_HELP)
+@click.option("--empty", is_flag=True, help="No sample cases or note: start the real record.")
+def init(directory: Path, install: str | None, empty: bool) -> None:
+    """Create a new site: config, sample content, a README stub and the workflows."""
+    written = write_skeleton(directory, install=install, empty=empty)
     click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && heard build")
+    if not empty:
+        click.echo("the sample cases are there to look at: `heard reset-samples` removes them")
+
+
+@main.command()
+@site_option
+@click.option("--install", "install", default=None, metavar="SPEC", help=INSTALL_HELP)
+def workflows(site: Path, install: str | None) -> None:
+    """Rewrite .github/workflows/ from heard.toml: the secrets the sources name."""
+    config = load_config(site)
+    spec = check_install(install) if install is not None else None
+    for path in write_workflows(site, config, spec):
+        click.echo(f"wrote {path}")
+
+
+@main.command(name="reset-samples")
+@site_option
+def reset_samples(site: Path) -> None:
+    """Remove the sample cases and note that `heard init` wrote (start the real record)."""
+    files = pipeline.reset_samples(site)
+    if not files:
+        click.echo("no sample cases in the record: nothing to remove")
+        return
+    click.echo(f"removed the samples ({', '.join(files)})")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 
 from generator.config import Config, load_config
@@ -19,8 +20,17 @@ from generator.gather.imports.base import ImportOptions
 from generator.gather.redact import Redactor, redact_case
 from generator.meaning.lifecycle import CaseView, derive, derive_all
 from generator.meaning.metrics import summary
-from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
+from generator.record.model import (
+    Case,
+    Event,
+    Note,
+    NoteStatus,
+    case_to_line,
+    merge_cases,
+    strip_content,
+)
 from generator.record.store import (
+    NOTES_DIR,
     Page,
     Record,
     last_gathered,
@@ -34,11 +44,12 @@ from generator.record.store import (
     save_record,
 )
 from generator.record.times import format_instant
+from generator.scaffold import WORKFLOWS, read_samples, secret_variables
 from generator.site import badges, feeds, open311
 from generator.site.exports import api_files
 from generator.site.lookup import lookup_files
 from generator.site.publish import PublishReport, publish
-from generator.site.render import Renderer, SiteData, freshness
+from generator.site.render import Renderer, SiteData, freshness, theme_chain
 
 
 @dataclass
@@ -296,12 +307,13 @@ def show(root: Path, key: str, now: datetime) -> CaseView:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What `heard check` found."""
+    """What `heard check` found: problems (exit 1) and warnings (worth fixing; exit 0)."""
 
     problems: list[Problem]
     cases: int
     notes: int
     pages: int
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Problem]:
@@ -321,17 +333,62 @@ def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Prob
     return problems
 
 
+def workflow_warnings(root: Path, config: Config) -> list[Problem]:
+    """Credential variables the publish workflow does not pass, and names GitHub refuses."""
+    warnings = []
+    for index, source in enumerate(config.sources):
+        for field_name, variable in source.credential_variables():
+            if variable.startswith("GITHUB_") and variable != "GITHUB_TOKEN":
+                warnings.append(
+                    Problem(
+                        "heard.toml",
+                        None,
+                        f"sources[{index}].{field_name}",
+                        f"GitHub refuses secret names that start with GITHUB_: store this token"
+                        f" as a secret named like GH_{variable.removeprefix('GITHUB_')} and name"
+                        " that here",
+                    )
+                )
+    shown = WORKFLOWS[0]
+    try:
+        flow = yaml.safe_load((root / shown).read_text("utf-8"))
+    except FileNotFoundError:
+        return warnings
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return [*warnings, Problem(shown, None, None, "cannot be read as YAML")]
+    passed: set[str] = set()
+    for job in (flow or {}).get("jobs", {}).values() if isinstance(flow, dict) else []:
+        for step in job.get("steps", []) if isinstance(job, dict) else []:
+            if isinstance(step, dict) and "heard gather" in str(step.get("run", "")):
+                passed |= set((step.get("env") or {}).keys())
+    for variable in secret_variables(config):
+        if variable not in passed:
+            warnings.append(
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"the gather step does not pass {variable}, which heard.toml names;"
+                    " run `heard workflows` to rewrite it",
+                )
+            )
+    return warnings
+
+
 def check(
     root: Path, *, credentials: bool = False, environ: Mapping[str, str] | None = None
 ) -> CheckReport:
-    """Validate config, every record line, note and page; report all problems.
+    """Validate config, theme, every record line, note and page; report all problems.
 
     With `credentials`, also that every environment variable a source names is set.
     """
     try:
         site = load_site(root)
+        theme_chain(root, site.config.site.theme)
     except ProblemsError as exc:
         return CheckReport(exc.problems, 0, 0, 0)
+    except HeardError as exc:
+        return CheckReport([Problem("heard.toml", None, "site.theme", str(exc))], 0, 0, 0)
     problems = [*site.record.problems, *site.record.notices, *site.problems]
     if credentials:
         problems += credential_problems(site.config, os.environ if environ is None else environ)
@@ -341,4 +398,42 @@ def check(
         problems.append(
             Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")
         )
-    return CheckReport(problems, len(site.record.cases), len(site.notes), len(site.pages))
+    return CheckReport(
+        problems,
+        len(site.record.cases),
+        len(site.notes),
+        len(site.pages),
+        workflow_warnings(root, site.config),
+    )
+
+
+def reset_samples(root: Path) -> list[str]:
+    """Take `heard init`'s sample cases and note out of the record (and its manifest), so a
+    brand starts its real record clean. Only the samples as written: anything else stays,
+    and the manifest still refuses a real case deleted by hand."""
+    with record_lock(root):
+        site = load_site(root)
+        refuse_unclean(site.record, "fix the record first")
+        samples = {case.id: case for case in read_samples()}
+        cases = dict(site.record.cases)
+        removed = []
+        for case_id, sample in samples.items():
+            case = cases.get(case_id)
+            if case is None:
+                continue
+            if case_to_line(case) != case_to_line(sample):
+                raise HeardError(
+                    f"{case_id}: not the sample heard init wrote (it changed); remove it with"
+                    " heard remove if it must go"
+                )
+            del cases[case_id]
+            removed.append(case_id)
+        if not removed:
+            return []
+        files = save_record(root, cases.values())
+        for case_id in removed:
+            note = root / NOTES_DIR / f"{case_id}.md"
+            if note.exists():
+                note.unlink()
+                files.append(f"notes/{case_id}.md")
+        return files

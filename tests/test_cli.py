@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from generator import __version__
 from generator.record.times import parse_instant
 from tests.conftest import ROOT, SiteFactory, case, ev, heard, snapshot, write_lines
 
@@ -260,7 +262,8 @@ def test_python_dash_m_and_console_script() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "generator", "--version"], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "heard, version 0.1.0"
+    assert out.stdout.strip() == f"heard, version {__version__}"
+    assert version("heard") == __version__  # pyproject.toml and the package agree
     script = Path(sys.executable).parent / "heard"
     if script.exists():
         assert "build" in subprocess.run([script, "--help"], capture_output=True, text=True).stdout

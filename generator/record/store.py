@@ -67,25 +67,36 @@ def record_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file and a rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import (os.umask can only be read by setting it)
+
+
+def _mode_for(path: Path) -> int:
+    """A rewritten file keeps its mode; a new one gets the usual 0666 less the umask."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
 
 
-def atomic_write_many(files: dict[Path, bytes | None]) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write `data` to `path` via a temp file and a rename: readers see old or new, never half.
+
+    `mode` forces the file's mode (0600 for a private session), else it keeps its own.
+    """
+    atomic_write_many({path: data}, mode=mode)
+
+
+def atomic_write_many(files: dict[Path, bytes | None], *, mode: int | None = None) -> None:
     """Write (or delete, for None) several files: all temp files first, then the renames.
 
-    A failure while writing temp files leaves every target untouched.
+    A failure while writing temp files leaves every target untouched. Files keep their
+    mode (a new one: 0666 less the umask), never the temp file's 0600.
     """
     staged: list[tuple[str, Path]] = []
     try:
@@ -96,6 +107,7 @@ def atomic_write_many(files: dict[Path, bytes | None]) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), _mode_for(path) if mode is None else mode)
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
