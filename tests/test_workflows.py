@@ -164,3 +164,19 @@ def test_gather_without_sources_is_a_quiet_success(tmp_path: Path) -> None:
     result = heard("gather", "--site", site, "--now", "2026-11-30T12:00:00Z")
     assert result.exit_code == 0
     assert result.output == "no sources in heard.toml: nothing to gather\n"
+
+
+def test_release_workflow_publishes_on_a_tag_with_trusted_publishing() -> None:
+    flow = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text("utf-8"))
+    assert flow[True] == {"push": {"tags": ["v*"]}}
+    assert flow["permissions"] == {"contents": "read"}
+    build, release, pypi = (flow["jobs"][k] for k in ("build", "github-release", "pypi"))
+    runs = "\n".join(s.get("run", "") for s in build["steps"])
+    assert "python -m build" in runs
+    assert 'test "v${version}" = "${GITHUB_REF_NAME}"' in runs  # the tag names the version
+    assert release["permissions"] == {"contents": "write"}
+    assert "gh release create" in release["steps"][-1]["run"]
+    assert pypi["permissions"] == {"id-token": "write"}  # trusted publishing, no API token
+    assert pypi["environment"] == "pypi"
+    assert pypi["steps"][-1]["uses"] == "pypa/gh-action-pypi-publish@release/v1"
+    assert "secrets." not in (ROOT / ".github/workflows/release.yml").read_text("utf-8")
