@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -47,7 +48,7 @@ from generator.record.times import format_instant
 from generator.scaffold import WORKFLOWS, read_samples, secret_variables
 from generator.site import badges, feeds, open311
 from generator.site.exports import api_files
-from generator.site.lookup import lookup_files
+from generator.site.lookup import lookup_files, lookup_key
 from generator.site.publish import PublishReport, publish
 from generator.site.render import Renderer, SiteData, freshness, theme_chain
 
@@ -80,6 +81,7 @@ class BuildReport:
     cases: int
     skipped_lines: int
     published: PublishReport
+    not_yet: int = 0  # cases that open after now (a --now before the record's start)
 
 
 def views_of(site: Site, now: datetime) -> list[CaseView]:
@@ -113,9 +115,9 @@ def activity(views: list[CaseView]) -> dict[str, datetime]:
 def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> BuildReport:
     """Build the whole site into `out`. Bad record lines stop it unless `keep_going`."""
     site = load_site(root)
-    if site.problems or (site.record.problems and not keep_going):
+    if site.problems:
         raise ProblemsError([*site.record.problems, *site.problems])
-    skipped = len({(p.file, p.line) for p in site.record.problems})
+    skipped = readable(site, keep_going)
     views = views_of(site, now)
     doc = summary_of(site, views, now)
     channels = sorted({v.channel for v in views})
@@ -130,7 +132,8 @@ def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> 
         open311.files(views, doc, site.config, now),
         badges.files(views, doc, site.config, now),
     )
-    return BuildReport(len(views), skipped, publish(out, files))
+    not_yet = len(site.record.cases) - len(views)
+    return BuildReport(len(views), skipped, publish(out, files), not_yet)
 
 
 @dataclass(frozen=True)
@@ -208,15 +211,57 @@ def _with_format_hint(exc: HeardError, path: Path, fmt: str) -> HeardError:
 
 
 def find_case(site: Site, key: str) -> Case:
-    """A case by id, or by the URL of its post or of any of its events."""
+    """A case by id, or by the URL of its post or of any of its events, written as people
+    paste it (http or https, www or not, with a query or a fragment: as the find page does).
+
+    Bad record lines stop the search: a case on one of them would be reported missing.
+    """
     if key in site.record.cases:
         return site.record.cases[key]
-    wanted = key.strip().rstrip("/").casefold()
-    for case in site.record.cases.values():
-        urls = [case.url, *(e.url for e in case.events)]
-        if any(u and u.rstrip("/").casefold() == wanted for u in urls):
-            return case
+    refuse_unclean(site.record, "fix these lines first: the case may be on one of them")
+    wanted = lookup_key(key)
+    if wanted.startswith("u:"):
+        for case in site.record.cases.values():
+            urls = [case.url, *(e.url for e in case.events)]
+            if any(u and lookup_key(u) == wanted for u in urls):
+                return case
     raise HeardError(f"no case {key!r} in the record (give a case id or the URL of a post)")
+
+
+def _find_skipping(site: Site, key: str) -> Case:
+    """find_case over the readable lines only (--keep-going)."""
+    clean = Site(site.root, site.config, Record(cases=site.record.cases), site.notes, [])
+    return find_case(clean, key)
+
+
+def readable(site: Site, keep_going: bool) -> int:
+    """Refuse a record with bad lines (each named), unless `keep_going`: then the number
+    of lines skipped."""
+    if site.record.problems and not keep_going:
+        raise ProblemsError(
+            [
+                *site.record.problems,
+                Problem("content/cases", None, None, "fix these lines, or pass --keep-going"),
+            ]
+        )
+    return len({(p.file, p.line) for p in site.record.problems})
+
+
+@dataclass(frozen=True)
+class FiguresReport:
+    """What `heard stats` shows: the summary, lines skipped, cases not open yet at now."""
+
+    summary: dict[str, Any]
+    skipped_lines: int
+    not_yet: int
+
+
+def figures_of(root: Path, now: datetime, *, keep_going: bool = False) -> FiguresReport:
+    """The api/summary.json figures as of `now`, for `heard stats`."""
+    site = load_site(root)
+    skipped = readable(site, keep_going)
+    views = views_of(site, now)
+    return FiguresReport(summary_of(site, views, now), skipped, len(site.record.cases) - len(views))
 
 
 def decide(
@@ -237,6 +282,13 @@ def decide(
             f"{case.id}: the decision time {format_instant(now)} is before the case opened"
         )
     current = site.notes.get(case.id)
+    if status == "reopened":
+        view = derive(case, current, now, site.config)
+        if view is None or view.state not in ("resolved", "closed", "hidden"):
+            state = view.state if view is not None else "not open yet"
+            raise HeardError(
+                f"{case.id}: it is {state}, not fixed, closed or hidden: nothing to reopen"
+            )
     history = []
     if current is not None:
         history = [*current.history, current.current]
@@ -295,14 +347,16 @@ def _remove_locked(root: Path, key: str, *, reason: str, now: datetime) -> list[
     return files
 
 
-def show(root: Path, key: str, now: datetime) -> CaseView:
-    """One case as of now (hidden ones too: this is the team's view)."""
+def show(root: Path, key: str, now: datetime, *, keep_going: bool = False) -> tuple[CaseView, int]:
+    """One case as of now (hidden ones too: this is the team's view), and the number of bad
+    record lines skipped (bad lines refuse it unless `keep_going`)."""
     site = load_site(root)
-    case = find_case(site, key)
+    skipped = readable(site, keep_going)
+    case = find_case(site, key) if not keep_going else _find_skipping(site, key)
     view = derive(case, site.notes.get(case.id), now, site.config)
     if view is None:
         raise HeardError(f"{case.id}: opens after {format_instant(now)}")
-    return view
+    return view, skipped
 
 
 @dataclass(frozen=True)

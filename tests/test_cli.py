@@ -79,7 +79,10 @@ def test_bad_line_stops_the_build_with_one_line_and_keep_going_skips_it(
     out = tmp_path / "out"
     result = heard("build", "--site", root, "--out", out, "--now", NOW)
     assert result.exit_code == 1
-    assert result.stderr == "content/cases/2026-11.jsonl:3: events: required\n"
+    assert result.stderr == (
+        "content/cases/2026-11.jsonl:3: events: required\n"
+        "content/cases: fix these lines, or pass --keep-going\n"
+    )
     assert not out.exists()
     kept = heard("build", "--site", root, "--out", out, "--now", NOW, "--keep-going")
     assert kept.exit_code == 0

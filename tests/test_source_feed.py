@@ -332,6 +332,18 @@ def test_a_feed_cut_short_is_a_failure_not_a_partial_gather(
     assert message.endswith("nothing gathered from it")
 
 
+def test_a_malformed_but_whole_feed_is_still_read(
+    httpserver: HTTPServer, make_client: ClientFactory
+) -> None:
+    """Feeds in the wild carry a bare '&' or a stray tag; feedparser reads them leniently,
+    and a feed that ends with its root element was not cut short."""
+    sloppy = rss(
+        item("r-1", "Fish & chips cold", "Cold & late <b>again", "Wed, 01 May 2024 10:00:00 GMT")
+    )
+    httpserver.expect_request(PATH).respond_with_data(sloppy, content_type=RSS_TYPE)
+    assert [p.native_id for p in gather(make_client).posts] == ["r-1"]
+
+
 def test_a_cut_feed_changes_nothing_and_the_next_whole_one_loses_nothing(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:

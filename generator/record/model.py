@@ -53,8 +53,8 @@ def _instant(value: object) -> object:
         raise PydanticCustomError("instant", NOT_AN_INSTANT)
     try:
         return parse_instant(value)
-    except ValueError:
-        raise PydanticCustomError("instant", NOT_AN_INSTANT) from None
+    except ValueError as exc:
+        raise PydanticCustomError("instant", str(exc) or NOT_AN_INSTANT) from None
 
 
 def _clean_text(value: str) -> str:

@@ -13,7 +13,6 @@ from html import escape
 
 from markupsafe import Markup
 
-
 _CHAR = 7  # the width of a character of the charts' 12 px labels, in drawing units
 
 

@@ -9,6 +9,7 @@ import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,8 @@ GEOMETRY = """() => [...document.querySelectorAll("svg.chart")].map((svg) => {
 })"""
 
 
-def months_of_cases(months: int) -> list[dict[str, object]]:
-    cases = []
+def months_of_cases(months: int) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
     for back in range(months):
         opened = (END.replace(day=1) - timedelta(days=31 * back)).replace(day=3, hour=9)
         for n in range(3):
@@ -60,7 +61,7 @@ def test_charts_keep_their_size_and_readable_labels(
     (site / "content" / "cases").mkdir(parents=True)
     (site / "heard.toml").write_text(BASE_CONFIG, encoding="utf-8")
     for case in months_of_cases(months):
-        opened = str(case["events"][0]["at"])  # type: ignore[index]
+        opened = str(case["events"][0]["at"])
         path = site / "content" / "cases" / f"{opened[:7]}.jsonl"
         existing = path.read_text("utf-8").splitlines() if path.exists() else []
         write_lines(path, [*existing, json.dumps(case)])
