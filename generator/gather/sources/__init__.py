@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.gather.sources import (
+    app_store,
     discourse,
     feed,
     github,
@@ -25,5 +26,6 @@ SOURCES: tuple[SourceType[Any], ...] = (
     discourse.SOURCE,
     feed.SOURCE,
     google_business.SOURCE,
+    app_store.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
