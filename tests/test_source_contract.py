@@ -29,6 +29,7 @@ from tests import (
     test_source_feed,
     test_source_github,
     test_source_google_business,
+    test_source_google_play,
     test_source_mastodon,
 )
 from tests.conftest import heard, snapshot
@@ -43,6 +44,7 @@ SCENARIOS: list[Scenario] = [
     test_source_feed.SCENARIO,
     test_source_google_business.SCENARIO,
     test_source_app_store.SCENARIO,
+    test_source_google_play.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

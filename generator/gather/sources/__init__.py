@@ -16,6 +16,7 @@ from generator.gather.sources import (
     feed,
     github,
     google_business,
+    google_play,
     mastodon,
 )
 from generator.gather.sources.base import SourceType
@@ -27,5 +28,6 @@ SOURCES: tuple[SourceType[Any], ...] = (
     feed.SOURCE,
     google_business.SOURCE,
     app_store.SOURCE,
+    google_play.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
