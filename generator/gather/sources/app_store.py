@@ -32,7 +32,6 @@ is missed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
 import jwt
@@ -52,11 +51,11 @@ from generator.gather.sources.helpers import (
     Review,
     ReviewSettings,
     ReviewSource,
+    Window,
     parse,
 )
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.model import Instant
-from generator.record.times import format_instant
 
 PAGE_SIZE = 200  # the most the API allows
 AUDIENCE = "appstoreconnect-v1"
@@ -119,10 +118,6 @@ class _Page(ApiModel):
     links: _Links | None = None
 
 
-class _State(ApiModel):
-    newest: Instant | None = None
-
-
 class AppStoreSettings(ReviewSettings):
     """Customer reviews of one app in App Store Connect, with the published responses.
 
@@ -165,12 +160,8 @@ class AppStoreReviews(ReviewSource):
 
     def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
         """The reviews created since `newest` minus the re-read window, newest first."""
-        state = parse(_State, dict(cursor), "cursor")
-        floor = None
-        if state.newest is not None:
-            floor = state.newest - timedelta(days=self.settings.reread_days)
+        window = Window(cursor, self.settings.reread_days)
         result = FetchResult()
-        newest: datetime | None = state.newest
         url: str | None = self.path
         params: dict[str, Any] | None = {
             "sort": "-createdDate",
@@ -182,18 +173,15 @@ class AppStoreReviews(ReviewSource):
             self._authorize()
             answer = self.api.get(url or self.path, params)
             found = parse(_Page, answer.data, where)
-            fresh = [r for r in found.data if floor is None or r.attributes.createdDate >= floor]
+            fresh = [r for r in found.data if window.keep(r.attributes.createdDate)]
             responses = self._responses(found, where)
-            for review in fresh:
-                result.posts += self.posts([self._review(review, responses)])
-                created = review.attributes.createdDate
-                newest = created if newest is None else max(newest, created)
+            result.posts += self.posts(self._review(r, responses) for r in fresh)
             url, params = self._next(answer, found, where), None
             if url is None or len(fresh) < len(found.data):
                 break
         else:
             result.warnings.append(self.cut_short(PAGE_SIZE))
-        result.cursor = {"newest": format_instant(newest)} if newest is not None else {}
+        result.cursor = window.cursor()
         return result
 
     def _authorize(self) -> None:

@@ -218,15 +218,7 @@ class Context:
         Raises SourceError naming the variable (never its value) when it is unset, empty
         or holds characters no credential has.
         """
-        variable = getattr(settings, field_name)
-        value = self.environ.get(variable, "").strip()
-        if not value:
-            raise SourceError(f"{settings.key}: {variable} is not set")
-        if not _TOKEN.fullmatch(value):
-            raise SourceError(
-                f"{settings.key}: {variable} holds characters no credential has"
-                " (spaces or control characters)"
-            )
+        value = self._read(settings, field_name, _TOKEN, "credential", "spaces or control")
         self.secrets.append(value)
         return value
 
@@ -234,16 +226,22 @@ class Context:
         """Like `secret`, for a credential of several lines (a PEM private key, a JSON key
         file): printable ASCII and line breaks. The value and each of its lines are
         scrubbed from every message."""
+        value = self._read(settings, field_name, _TEXT, "key file", "control or non-ASCII")
+        self.keep_secret(value)
+        return value
+
+    def _read(
+        self, settings: SourceSettings, field_name: str, shape: re.Pattern[str], kind: str,
+        odd: str,
+    ) -> str:  # fmt: skip
         variable = getattr(settings, field_name)
         value = self.environ.get(variable, "").strip()
         if not value:
             raise SourceError(f"{settings.key}: {variable} is not set")
-        if not _TEXT.fullmatch(value):
+        if not shape.fullmatch(value):
             raise SourceError(
-                f"{settings.key}: {variable} holds characters no key file has"
-                " (control or non-ASCII characters)"
+                f"{settings.key}: {variable} holds characters no {kind} has ({odd} characters)"
             )
-        self.keep_secret(value)
         return value
 
     def keep_secret(self, value: str) -> None:

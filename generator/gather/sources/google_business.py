@@ -31,7 +31,6 @@ requests per minute, and every call answers 429 as if rate limited: the error sa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -50,12 +49,12 @@ from generator.gather.sources.helpers import (
     Review,
     ReviewSettings,
     ReviewSource,
+    Window,
     access_token,
     parse,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
-from generator.record.times import format_instant
 
 PAGE_SIZE = 50  # the most the API allows
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5, "STAR_RATING_UNSPECIFIED": None}
@@ -89,10 +88,6 @@ class _Review(ApiModel):
 class _Page(ApiModel):
     reviews: list[_Review] = Field(default_factory=list)
     nextPageToken: str | None = None
-
-
-class _State(ApiModel):
-    newest: Instant | None = None
 
 
 class GoogleBusinessSettings(ReviewSettings):
@@ -148,13 +143,9 @@ class GoogleBusinessReviews(ReviewSource):
 
     def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
         """The reviews updated since `newest` minus the re-read window, newest first."""
-        state = parse(_State, dict(cursor), "cursor")
-        floor = None
-        if state.newest is not None:
-            floor = state.newest - timedelta(days=self.settings.reread_days)
+        window = Window(cursor, self.settings.reread_days)
         self.api.set_header("authorization", f"Bearer {access_token(self.token, self.form)}")
         result = FetchResult()
-        newest: datetime | None = state.newest
         reviews: list[_Review] = []
         page_token: str | None = None
         for page in range(1, self.settings.max_pages + 1):
@@ -163,17 +154,15 @@ class GoogleBusinessReviews(ReviewSource):
                 params["pageToken"] = page_token
             where = self.path if page == 1 else f"{self.path} (page {page})"
             found = parse(_Page, self.api.get(self.path, params).data, where)
-            fresh = [r for r in found.reviews if floor is None or r.updateTime >= floor]
+            fresh = [r for r in found.reviews if window.keep(r.updateTime)]
             reviews += fresh
-            for review in fresh:
-                newest = review.updateTime if newest is None else max(newest, review.updateTime)
             page_token = found.nextPageToken
             if not page_token or len(fresh) < len(found.reviews):
                 break
         else:
             result.warnings.append(self.cut_short(PAGE_SIZE))
         result.posts = self.posts(self._review(r) for r in reviews)
-        result.cursor = {"newest": format_instant(newest)} if newest is not None else {}
+        result.cursor = window.cursor()
         return result
 
     @staticmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
@@ -16,6 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from generator.errors import describe
 from generator.gather.sources.base import FetchResult, Post, SourceError, SourceSettings
+from generator.record.model import Instant
+from generator.record.times import format_instant
 
 if TYPE_CHECKING:
     from generator.gather.sources.http import HttpClient
@@ -241,3 +243,31 @@ class ReviewSource:
     def posts(self, reviews: Iterable[Review]) -> list[Post]:
         """Every review's post and its reply's, by the configured star threshold."""
         return [p for r in reviews for p in review_posts(r, self.config.star_threshold)]
+
+
+class _Newest(ApiModel):
+    newest: Instant | None = None
+
+
+class Window:
+    """The re-read window of a list read newest first (Business Profile, App Store).
+
+    The cursor keeps the newest time seen; a run reads back to `reread_days` before it, so
+    a reply written later to a review in that window is gathered, and stops paging below
+    it (`keep` is False). The first run has no window: it reads up to max_pages.
+    """
+
+    def __init__(self, cursor: Mapping[str, Any], days: int) -> None:
+        self.newest = parse(_Newest, dict(cursor), "cursor").newest
+        self.floor = self.newest - timedelta(days=days) if self.newest is not None else None
+
+    def keep(self, moment: datetime) -> bool:
+        """Whether a review of this time is inside the window (and note it as seen)."""
+        if self.floor is not None and moment < self.floor:
+            return False
+        self.newest = moment if self.newest is None else max(self.newest, moment)
+        return True
+
+    def cursor(self) -> dict[str, Any]:
+        """The next run's cursor."""
+        return {"newest": format_instant(self.newest)} if self.newest is not None else {}
