@@ -168,8 +168,9 @@ class Threader:
         return self.config.is_brand(channel, post.author) or bot, bot
 
     def _post(self, channel: str, post: Post, outcome: Outcome, praise_ids: set[str]) -> None:
-        if (channel, post.native_id) in self.index:
-            # seen before: nothing new (edits are not re-recorded)
+        if (channel, post.native_id) in self.index or post.native_id in praise_ids:
+            # seen before: nothing new (edits are not re-recorded; praise a source reads
+            # again, as review sources do, is neither counted nor written twice)
             outcome.skip("already recorded")
             return
         brand, _ = self._brand(channel, post)

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.gather.sources import discourse, feed, github, mastodon
+from generator.gather.sources import (
+    app_store,
+    discourse,
+    feed,
+    github,
+    google_business,
+    google_play,
+    mastodon,
+)
 from generator.gather.sources.base import SourceType
 
 SOURCES: tuple[SourceType[Any], ...] = (
@@ -18,5 +26,8 @@ SOURCES: tuple[SourceType[Any], ...] = (
     mastodon.SOURCE,
     discourse.SOURCE,
     feed.SOURCE,
+    google_business.SOURCE,
+    app_store.SOURCE,
+    google_play.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}

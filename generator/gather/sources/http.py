@@ -57,7 +57,9 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
 
     Retry-After (seconds or an HTTP date); GitHub `x-ratelimit-reset` and X
     `x-rate-limit-reset` (epoch seconds); Mastodon `x-ratelimit-reset` (ISO 8601);
-    Reddit `x-ratelimit-reset` (seconds from now); Bluesky `ratelimit-reset` (epoch).
+    Reddit `x-ratelimit-reset` (seconds from now); Bluesky `ratelimit-reset` (epoch);
+    App Store Connect `x-rate-limit` with no requests left (a rolling hour, see
+    `hourly_quota`).
     """
     retry_after = headers.get("retry-after")
     if retry_after:
@@ -87,7 +89,31 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
             return max(0.0, moment.timestamp() - now)
         # Epoch seconds are large; a small number is "seconds from now" (Reddit).
         return max(0.0, number - now) if number > 1_000_000_000 else number
+    quota = hourly_quota(headers)
+    if quota is not None and quota[1] == 0:
+        return ROLLING_HOUR
     return None
+
+
+ROLLING_HOUR = 3600.0
+_HOURLY = re.compile(r"user-hour-(lim|rem):(\d+)")
+
+
+def hourly_quota(headers: Mapping[str, str]) -> tuple[int, int] | None:
+    """(limit, remaining) from App Store Connect's `X-Rate-Limit` header, or None.
+
+    The value reads `user-hour-lim:3600;user-hour-rem:3121;`: requests allowed per key in
+    a *rolling* hour, and how many of them are left. No reset time is given: the oldest
+    request of the last 60 minutes ages out at some moment within the hour, so with none
+    left the only safe wait is a whole hour.
+    """
+    raw = headers.get("x-rate-limit")
+    if not raw:
+        return None
+    found = dict(_HOURLY.findall(raw))
+    if "lim" not in found or "rem" not in found:
+        return None
+    return int(found["lim"]), int(found["rem"])
 
 
 class HttpClient:
@@ -121,6 +147,7 @@ class HttpClient:
         self.jitter = jitter
         self.requests = 0
         self.retries = 0
+        self.spent: tuple[float, int] | None = None  # (when, limit): an hourly quota used up
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
             timeout=timeout,
@@ -223,8 +250,10 @@ class HttpClient:
         headers = dict(headers or {})
         attempt = 0
         redirects = 0
+        self._wait_for_quota(shown)
         while True:
             self.requests += 1
+            status: int | None = None  # of this attempt's answer, if it got one
             try:
                 response = self.client.request(
                     method, url, params=params, headers=headers, data=data, json=json
@@ -252,27 +281,56 @@ class HttpClient:
                     or "retry-after" in response.headers  # GitHub's secondary rate limit
                 )
                 if response.status_code < 400:
+                    self._note_quota(response.headers)
                     return Answer(
                         response.status_code,
                         _decode(response, shown, decode),
                         response.headers,
                         str(response.url),
                     )
-                problem = f"{shown}: HTTP {response.status_code}{_reason(response)}"
-                if response.status_code not in RETRY_STATUSES and not limited:
-                    raise SourceError(self.scrub(problem))
+                status = response.status_code
+                problem = f"{shown}: HTTP {status}{_reason(response)}"
+                if status not in RETRY_STATUSES and not limited:
+                    raise SourceError(self.scrub(problem), status=status)
                 wait = wait_from_headers(response.headers, self.clock())
             if attempt >= self.max_retries:
-                raise SourceError(self.scrub(f"{problem} (gave up after {attempt + 1} attempts)"))
+                raise SourceError(
+                    self.scrub(f"{problem} (gave up after {attempt + 1} attempts)"),
+                    status=status,
+                )
             if wait is None:
                 wait = self.backoff * (2**attempt) * (1 + self.jitter())
             if wait > self.max_wait:
                 raise SourceError(
-                    self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later")
+                    self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later"),
+                    status=status,
                 )
             attempt += 1
             self.retries += 1
             self.sleep(wait)
+
+    def _note_quota(self, headers: Mapping[str, str]) -> None:
+        """Remember an hourly quota an answer says is used up (App Store Connect)."""
+        quota = hourly_quota(headers)
+        if quota is not None and quota[1] == 0:
+            self.spent = (self.clock(), quota[0])
+
+    def _wait_for_quota(self, shown: str) -> None:
+        """Before a request: if the last answer said no requests are left this rolling hour,
+        wait the hour out when `max_wait` allows, else fail cleanly without sending it."""
+        if self.spent is None:
+            return
+        since, limit = self.spent
+        wait = ROLLING_HOUR - (self.clock() - since)
+        if wait > self.max_wait:
+            raise SourceError(
+                f"{shown}: no requests left of the {limit} allowed per rolling hour"
+                " (X-Rate-Limit user-hour-rem:0); not sent, try again in an hour",
+                status=429,
+            )
+        if wait > 0:
+            self.sleep(wait)
+        self.spent = None
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -301,6 +359,17 @@ def _reason(response: httpx.Response) -> str:
             value = body.get(key)
             if isinstance(value, str) and value:
                 return f": {one_line(value, 120)}"
+        # Google APIs: {"error": {"code", "message", "status"}}; App Store Connect:
+        # {"errors": [{"status", "code", "title", "detail"}]}.
+        nested = body.get("error")
+        listed = body.get("errors")
+        first = listed[0] if isinstance(listed, list) and listed else None
+        for item, keys in ((nested, ("message",)), (first, ("detail", "title", "code"))):
+            if isinstance(item, dict):
+                for key in keys:
+                    value = item.get(key)
+                    if isinstance(value, str) and value:
+                        return f": {one_line(value, 120)}"
     return ""
 
 
