@@ -1,14 +1,19 @@
-"""What sources share besides HTTP: the base of API answer models, lists of names, and
+"""What sources share besides HTTP: the base of API answer models, lists of names,
 turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
-plain text heard stores (never markup: public text is shown escaped, as text)."""
+plain text heard stores (never markup: public text is shown escaped, as text), and reading
+a newest-first list down to where the last run stopped (`read_down`)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Annotated
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+T = TypeVar("T")
 
 
 class ApiModel(BaseModel):
@@ -76,3 +81,90 @@ def html_to_text(markup: str | None) -> str | None:
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip() or None
+
+
+# --- reading a newest-first list down to where the last run stopped --------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a newest-first list (X mentions, Bluesky notifications) has been read.
+
+    Everything at or below `mark` has been read (None: nothing yet, so the whole list is
+    to read). A run that stopped early (`max_pages`, a read budget) after reading down from
+    `top` to `resume` leaves the part between `mark` and `resume` to read: the next run
+    reads it first, then reads from the newest down to `top`. So nothing is read twice and
+    nothing is skipped, however many runs it takes. Marks and resume points are whatever
+    the source pages by (a post id, a time, a provider cursor).
+    """
+
+    mark: Any = None
+    resume: Any = None
+    top: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The cursor form (only what is set)."""
+        return {k: v for k, v in (("mark", self.mark), ("resume", self.resume),
+                                  ("top", self.top)) if v is not None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a newest-first list, as a source's reader returns it.
+
+    `items` are the page's items above the floor; `top` the mark of its newest item (None
+    when empty); `resume` where a later run would go on below this page (None: unknown, keep
+    the last one); `token` the provider's continuation for the next page in this run (None:
+    the list ended or reached the floor).
+    """
+
+    items: list[T]
+    top: Any = None
+    resume: Any = None
+    token: Any = None
+
+
+Reader = Callable[[Any, Any, Any], Page[T]]
+"""`read(floor, start, token)`: the page below `start` (a resume point; None: the newest)
+and above `floor` (a mark; None: no floor), continued by `token` (None: the first page)."""
+
+
+def read_down(
+    progress: Progress, read: Reader[T], more: Callable[[], bool]
+) -> tuple[list[T], Progress]:
+    """Read a newest-first list down to `progress.mark` (see `Progress`), asking `more()`
+    before every page (False stops cleanly: pages left, budget spent). Returns the items
+    read and the progress to keep."""
+    items: list[T] = []
+    mark = progress.mark
+    if progress.resume is not None:
+        done, resume, _ = _walk(read, mark, progress.resume, items, more)
+        if not done:
+            return items, Progress(mark, resume, progress.top)
+        if progress.top is not None:
+            mark = progress.top
+    done, resume, top = _walk(read, mark, None, items, more)
+    if done:
+        return items, Progress(top if top is not None else mark)
+    if resume is None:  # stopped before the first page
+        return items, Progress(mark)
+    return items, Progress(mark, resume, top)
+
+
+def _walk(
+    read: Reader[T], floor: Any, start: Any, items: list[T], more: Callable[[], bool]
+) -> tuple[bool, Any, Any]:
+    """Pages from `start` down to `floor`: (reached the end, last resume point, top)."""
+    resume, token, top = start, None, None
+    while True:
+        if not more():
+            return False, resume, top
+        page = read(floor, start, token)
+        items.extend(page.items)
+        if top is None:
+            top = page.top
+        if page.resume is not None:
+            resume = page.resume
+        if page.token is None:
+            return True, resume, top
+        token = page.token
