@@ -24,6 +24,7 @@ from werkzeug import Request, Response
 from generator.gather.run import gather
 from generator.record.store import load_record
 from tests import (
+    test_source_bluesky,
     test_source_discourse,
     test_source_feed,
     test_source_github,
@@ -41,6 +42,7 @@ SCENARIOS: list[Scenario] = [
     test_source_discourse.SCENARIO,
     test_source_feed.SCENARIO,
     test_source_x.SCENARIO,
+    test_source_bluesky.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.gather.sources import discourse, feed, github, mastodon, x
+from generator.gather.sources import bluesky, discourse, feed, github, mastodon, x
 from generator.gather.sources.base import SourceType
 
 SOURCES: tuple[SourceType[Any], ...] = (
@@ -19,5 +19,6 @@ SOURCES: tuple[SourceType[Any], ...] = (
     discourse.SOURCE,
     feed.SOURCE,
     x.SOURCE,
+    bluesky.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}

@@ -5,10 +5,13 @@ a newest-first list down to where the last run stopped (`read_down`)."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -168,3 +171,20 @@ def _walk(
         if page.token is None:
             return True, resume, top
         token = page.token
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner may read (a login session kept between runs), through a
+    temp file and a rename: a run killed while writing leaves the old file or the new one."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:  # mkstemp made it 0600
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
