@@ -29,12 +29,13 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.config import parse_config
+from generator.gather.run import gather
 from generator.gather.sources import BY_TYPE
 from generator.gather.sources.base import Context, FetchResult, Source, SourceError
 from generator.gather.sources.bluesky import BlueskySettings, native_id
 from generator.record.times import format_instant
 from tests.conftest import Sleeps
-from tests.support.contract import Complaint
+from tests.support.contract import GATHERED, Complaint, site_config
 
 PASSWORD = "abcd-efgh-ijkl-mnop"  # the shape of an app password
 ENV = {"BLUESKY_APP_PASSWORD": PASSWORD}
@@ -771,3 +772,24 @@ def test_no_file_outside_the_private_folder(fake: FakePds, runner: Runner, tmp_p
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert written == ["private", "private/bluesky.session.json"]
     assert os.stat(tmp_path / "private").st_mode & 0o077 == 0
+
+
+def test_gather_keeps_the_session_in_the_sites_private_cache(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    fake = FakePds(httpserver, now=datetime.now(UTC))
+    fake.profile(PAT, "pat.bsky.social", "Pat")
+    complaint = fake.post(PAT, "@acme.bsky.social where is my refund?", GATHERED - timedelta(2))
+    fake.notify(complaint)
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "heard.toml").write_text(site_config(SCENARIO, httpserver.url_for("/")), "utf-8")
+    fast = {"sleep": lambda _s: None}
+    first = gather(root, GATHERED, environ=ENV, client_options=fast)
+    second = gather(root, GATHERED + timedelta(hours=1), environ=ENV, client_options=fast)
+    assert [(s.error, s.usage) for s in first.sources] == [(None, {"logins": 1})]
+    assert [(s.error, s.usage, s.new_events) for s in second.sources] == [(None, {}, 0)]
+    assert fake.logins == 1
+    kept = root / ".heard-cache/sources/bluesky.session.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert not any("eyJ." in p.read_text("utf-8") for p in (root / "content").rglob("*.json*"))

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -29,8 +30,8 @@ from generator.config import parse_config
 from generator.gather.sources.base import FetchResult, SourceError
 from generator.gather.sources.x import XSettings, snowflake_time
 from generator.record.times import format_instant
-from tests.conftest import Connect, Sleeps
-from tests.support.contract import Complaint
+from tests.conftest import Connect, Sleeps, heard
+from tests.support.contract import Complaint, complaints, site_config
 
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAFAKE%2Fbearer%3DX_SECRET_42"
 ENV = {"X_BEARER_TOKEN": TOKEN}
@@ -727,3 +728,22 @@ class XScenario:
 
 
 SCENARIO = XScenario()
+
+
+def test_the_gather_summary_shows_the_reads_and_the_budget_warning(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    SCENARIO.serve(httpserver, complaints([f"Order {n} missing?" for n in range(30)], answered=5))
+    root = tmp_path / "site"
+    root.mkdir()
+    config = site_config(SCENARIO, httpserver.url_for("/")).replace(
+        "max_reads_per_run = 10000", "max_reads_per_run = 40"
+    )
+    (root / "heard.toml").write_text(config, "utf-8")
+    first = heard("gather", "--site", root, "--now", "2026-11-30T12:00:00Z", env=dict(ENV))
+    assert first.exit_code == 0, first.stderr
+    line = next(ln for ln in first.output.splitlines() if ln.startswith("x "))
+    assert re.search(r"  39 reads$", line)  # 1 user, 19 mentions and 19 authors: 39 of 40
+    assert "warning: x: read budget of 40 reached (max_reads_per_run)" in first.stderr
+    state = json.loads((root / "content/state/x.json").read_text("utf-8"))
+    assert set(state["cursor"]["mentions"][BRAND_ID]) == {"resume", "top"}

@@ -64,7 +64,14 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, Page, Progress, read_down, write_private
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Page,
+    Progress,
+    pages_within,
+    read_down,
+    write_private,
+)
 from generator.gather.sources.http import HttpClient, StatusError
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -462,22 +469,13 @@ class BlueskySource:
             token = None if reached else answer.cursor
             return Page(items, top=top, resume=answer.cursor, token=token)
 
-        items, progress = read_down(progress, read, self._pages())
+        items, progress = read_down(progress, read, pages_within(self.config.max_pages))
         for said in items:
             run.said.setdefault(said.uri, said)
         return {
             k: v.model_dump(mode="json") if isinstance(v, _Mark) else v
             for k, v in progress.to_json().items()
         }
-
-    def _pages(self) -> Any:
-        pages = [0]
-
-        def more() -> bool:
-            pages[0] += 1
-            return pages[0] <= self.config.max_pages
-
-        return more
 
     def _searches(self, state: _State, run: _Run) -> dict[str, Any]:
         method = "app.bsky.feed.searchPosts"

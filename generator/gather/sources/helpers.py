@@ -132,6 +132,17 @@ Reader = Callable[[Any, Any, Any], Page[T]]
 and above `floor` (a mark; None: no floor), continued by `token` (None: the first page)."""
 
 
+def pages_within(limit: int, also: Callable[[], bool] | None = None) -> Callable[[], bool]:
+    """A `more()` for `read_down`: True for the first `limit` pages (and while `also()`)."""
+    asked = [0]
+
+    def more() -> bool:
+        asked[0] += 1
+        return asked[0] <= limit and (also is None or also())
+
+    return more
+
+
 def read_down(
     progress: Progress, read: Reader[T], more: Callable[[], bool]
 ) -> tuple[list[T], Progress]:

@@ -65,7 +65,14 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, Page, Progress, read_down
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Page,
+    Progress,
+    Reader,
+    pages_within,
+    read_down,
+)
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -308,14 +315,11 @@ class XMentions:
         for account_id in accounts.values():
             old = state.mentions.get(account_id, {})
             progress = Progress(old.get("mark"), old.get("resume"), old.get("top"))
-            read, pages = self._reader(f"2/users/{account_id}/mentions", run), [0]
-
-            def more(pages: list[int] = pages) -> bool:
-                pages[0] += 1
-                return pages[0] <= self.config.max_pages and self._affords(
-                    run, MENTIONS_MIN, "every new mention was read"
-                )
-
+            read = self._reader(f"2/users/{account_id}/mentions", run)
+            more = pages_within(
+                self.config.max_pages,
+                lambda: self._affords(run, MENTIONS_MIN, "every new mention was read"),
+            )
             items, progress = read_down(progress, read, more)
             run.tweets.extend(items)
             mentions[account_id] = progress.to_json()
@@ -364,7 +368,7 @@ class XMentions:
 
     # -- mentions --
 
-    def _reader(self, path: str, run: _Run) -> Any:
+    def _reader(self, path: str, run: _Run) -> Reader[_Tweet]:
         def read(floor: str | None, start: str | None, token: str | None) -> Page[_Tweet]:
             size = run.page_size(MENTIONS_MIN) or MENTIONS_MIN
             params: dict[str, Any] = {**FIELDS, "max_results": size}
