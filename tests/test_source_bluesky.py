@@ -686,7 +686,7 @@ def test_429_waits_until_the_epoch_ratelimit_reset(
     [
         ("[]", "expected a JSON object, got a list"),
         ('{"cursor": "x"}', "notifications: missing"),
-        ('{"notifications": [{"uri": "https://x"}]}', "notifications: item 0: uri: not an at://"),
+        ('{"notifications": [{"uri": "https://x"}]}', "notifications: item 0: uri: must be an at:// URI"),
         (json.dumps({"notifications": [{
             "uri": f"at://{PAT}/{POST}/3k", "cid": "b", "reason": "mention", "isRead": False,
             "author": {"did": PAT, "handle": "pat.bsky.social"},
@@ -696,7 +696,7 @@ def test_429_waits_until_the_epoch_ratelimit_reset(
             "uri": f"at://{PAT}/{POST}/3k", "cid": "b", "reason": "mention", "isRead": False,
             "author": {"did": "pat", "handle": "pat.bsky.social"},
             "record": {"$type": POST, "text": "hi"}, "indexedAt": "2026-11-30T10:00:00.000Z",
-        }]}), "item 0: author.did: not a DID"),
+        }]}), "item 0: author.did: must be a DID"),
     ],
 )  # fmt: skip
 def test_wrong_shapes_name_the_method_and_field(

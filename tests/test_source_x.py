@@ -681,8 +681,8 @@ def test_a_wrong_token_is_not_retried_and_never_shown(
         ({"data": [{"id": "1", "text": "x", "author_id": "2", "created_at": "yesterday"}]},
          "data: item 0: created_at: not an ISO 8601 time"),
         ({"data": [], "includes": {"users": [{"id": "2", "username": "a b"}]}},
-         "includes.users: item 0: username: not an X username"),
-        ({"meta": {"newest_id": "../x"}}, "meta.newest_id: not an X id"),
+         "includes.users: item 0: username: must be an X username"),
+        ({"meta": {"newest_id": "../x"}}, "meta.newest_id: must be an X id"),
     ],
 )  # fmt: skip
 def test_wrong_shapes_name_the_endpoint_and_field(

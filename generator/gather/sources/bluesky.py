@@ -1,14 +1,10 @@
 """Bluesky (AT Protocol): what people say to the brand's account, and its replies.
 
 All calls go to the brand's PDS (``base_url``, default ``https://bsky.social/``) as XRPC
-(``xrpc/<method>``), with the account's session:
+(``xrpc/<method>``), with the account's session (``atproto.Session``: logged in with
+``handle`` and an app password, then kept between runs in the source's private file,
+refreshed, and renewed by a new login only when a refresh is refused):
 
-* ``com.atproto.server.createSession`` (``handle`` and an app password) logs in. Logins are
-  limited (30 per 5 minutes, about 100 a day), so the session (``did``, ``accessJwt``,
-  ``refreshJwt``) is kept between runs in a private file outside content/ (mode 0600,
-  written atomically) and reused; an expired access token (HTTP 401, or 400
-  ``ExpiredToken``/``InvalidToken``) is renewed with ``com.atproto.server.refreshSession``,
-  and only when that fails does the source log in again.
 * ``app.bsky.notification.listNotifications?reasons=mention&reasons=reply&reasons=quote``:
   posts that mention the brand, reply to it or quote it, newest first, read down to where
   the last run stopped (``helpers.read_down``: the notifications' ``indexedAt`` and the uris
@@ -41,18 +37,16 @@ Cursor::
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError
 
 from generator.errors import describe, kind_of, matching
+from generator.gather.sources.atproto import Did, Session
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
@@ -68,9 +62,9 @@ from generator.gather.sources.helpers import (
     ApiModel,
     Page,
     Progress,
+    checked,
     pages_within,
     read_down,
-    write_private,
 )
 from generator.gather.sources.http import HttpClient, StatusError
 from generator.record.model import Instant
@@ -83,9 +77,7 @@ SEARCH_LAG = timedelta(hours=1)  # a post can be indexed this long after its tim
 MAX_THREADS = 200  # thread fetches per run; the rest wait for the next run
 MAX_COMPLAINTS, MAX_SEEN = 20, 500  # uris kept per watched thread
 POST_COLLECTION = "app.bsky.feed.post"
-EXPIRED = frozenset({"ExpiredToken", "InvalidToken"})
 
-_DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}")
 _AT_URI = re.compile(
     r"at://(did:[a-z]+:[A-Za-z0-9._:%-]{1,2000})/([A-Za-z0-9.-]{1,300})/([^/\s]{1,512})"
 )
@@ -93,20 +85,7 @@ _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,100}")
 _HANDLE = r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}"
 
 
-def _did(value: str) -> str:
-    if not _DID.fullmatch(value):
-        raise PydanticCustomError("did", "not a DID (did:plc:… or did:web:…)")
-    return value
-
-
-def _at_uri(value: str) -> str:
-    if not _AT_URI.fullmatch(value):
-        raise PydanticCustomError("at_uri", "not an at:// URI of a record")
-    return value
-
-
-Did = Annotated[str, AfterValidator(_did)]
-AtUri = Annotated[str, AfterValidator(_at_uri)]
+AtUri = Annotated[str, matching(_AT_URI.pattern, "an at:// URI of a record")]
 Handle = Annotated[str, matching(_HANDLE, "a handle like acme.bsky.social (no @)")]
 
 
@@ -131,13 +110,6 @@ def _collection_of(uri: str) -> str:
 
 
 # --- the answers we read --------------------------------------------------------------------
-
-
-class _Session(ApiModel):
-    did: Did
-    handle: str
-    accessJwt: Annotated[str, Field(min_length=8, max_length=8000)]
-    refreshJwt: Annotated[str, Field(min_length=8, max_length=8000)]
 
 
 class _Ref(ApiModel):
@@ -252,118 +224,14 @@ def connect(settings: BlueskySettings, context: Context) -> BlueskySource:
     """The connector: the app password from its variable, the session file if any."""
     password = context.secret(settings, "app_password_env")
     client = context.client(settings.base_url)
-    session = Session(settings, client, password, context.private_file(settings, "session.json"))
+    session = Session(
+        client,
+        identifier=settings.handle,
+        password=password,
+        password_variable=settings.app_password_env,
+        path=context.private_file(settings, "session.json"),
+    )
     return BlueskySource(settings, client, session)
-
-
-# --- the session ----------------------------------------------------------------------------
-
-
-class Session:
-    """A logged-in session kept between runs: reused, refreshed, and only then renewed by
-    logging in again (createSession is limited to about 100 a day)."""
-
-    def __init__(
-        self, config: BlueskySettings, client: HttpClient, password: str, path: Path | None
-    ) -> None:
-        self.config = config
-        self.client = client
-        self.password = password
-        self.path = path
-        self.current: _Session | None = self._load()
-        self.logins = 0
-
-    @property
-    def did(self) -> str:
-        """The brand account's DID (after `ensure`)."""
-        assert self.current is not None
-        return self.current.did
-
-    def _load(self) -> _Session | None:
-        if self.path is None or not self.path.is_file():
-            return None
-        try:
-            kept = json.loads(self.path.read_text("utf-8"))
-            if kept.get("service") != self.config.base_url:
-                return None
-            if str(kept.get("identifier", "")).lower() != self.config.handle.lower():
-                return None
-            session = _Session.model_validate(kept.get("session"))
-        except (OSError, ValueError, AttributeError, ValidationError):
-            return None  # unreadable: log in again
-        self._use(session)
-        return session
-
-    def _use(self, session: _Session) -> None:
-        self.client.secrets += [session.accessJwt, session.refreshJwt]
-        self.client.set_header("authorization", f"Bearer {session.accessJwt}")
-
-    def _keep(self, session: _Session) -> None:
-        self.current = session
-        self._use(session)
-        if self.path is not None:
-            kept = {
-                "service": self.config.base_url,
-                "identifier": self.config.handle,
-                "session": session.model_dump(),
-            }
-            write_private(self.path, (json.dumps(kept, indent=2) + "\n").encode())
-
-    def ensure(self) -> None:
-        """A session to work with: the kept one, else a new login."""
-        if self.current is None:
-            self.login()
-
-    def login(self) -> None:
-        """com.atproto.server.createSession with the app password."""
-        method = "xrpc/com.atproto.server.createSession"
-        self.client.set_header("authorization", None)
-        try:
-            answer = self.client.post(
-                method, json={"identifier": self.config.handle, "password": self.password}
-            )
-        except SourceError as exc:
-            raise SourceError(
-                f"{exc} (logging in as {self.config.handle} with {self.config.app_password_env};"
-                " logins are limited to about 100 a day)"
-            ) from None
-        self.logins += 1
-        self._keep(_checked(method, answer.data, _Session))
-
-    def refresh(self) -> None:
-        """com.atproto.server.refreshSession; a refused refresh logs in again."""
-        assert self.current is not None
-        method = "xrpc/com.atproto.server.refreshSession"
-        try:
-            answer = self.client.post(
-                method, headers={"authorization": f"Bearer {self.current.refreshJwt}"}
-            )
-        except StatusError as exc:
-            if exc.status in (400, 401):
-                self.login()
-                return
-            raise
-        self._keep(_checked(method, answer.data, _Session))
-
-    def get(self, method: str, params: Mapping[str, Any]) -> Any:
-        """An authenticated XRPC query; an expired session is refreshed once."""
-        self.ensure()
-        try:
-            return self.client.get(f"xrpc/{method}", params).data
-        except StatusError as exc:
-            if not (exc.status == 401 or (exc.status == 400 and exc.code in EXPIRED)):
-                raise
-        self.refresh()
-        return self.client.get(f"xrpc/{method}", params).data
-
-
-def _checked(method: str, data: Any, model: type[Any]) -> Any:
-    if not isinstance(data, dict):
-        raise SourceError(f"{method}: expected a JSON object, got {kind_of(data)}")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise SourceError(f"{method}: {describe(exc)}") from None
 
 
 # --- the source -----------------------------------------------------------------------------
@@ -392,7 +260,7 @@ class BlueskySource:
         requests, retries = self.client.requests, self.client.retries
         run = _Run()
         try:
-            state = _checked("cursor", dict(cursor), _State)
+            state = checked("cursor", dict(cursor), _State)
             self.session.ensure()
             new_cursor: Cursor = {}
             if self.config.notifications:
@@ -446,7 +314,7 @@ class BlueskySource:
             params: dict[str, Any] = {"reasons": list(REASONS), "limit": PAGE_LIMIT}
             if token or start:
                 params["cursor"] = token or start
-            answer = _checked(method, self.session.get(method, params), _Notifications)
+            answer = checked(method, self.session.get(method, params), _Notifications)
             items: list[_Said] = []
             fresh: list[_Notification] = []
             for index, note in enumerate(answer.notifications):
@@ -489,7 +357,7 @@ class BlueskySource:
             newest = old.since if old else None
             ended = False
             for _page in range(self.config.max_pages):
-                answer = _checked(method, self.session.get(method, params), _Search)
+                answer = checked(method, self.session.get(method, params), _Search)
                 for index, view in enumerate(answer.posts):
                     said = self._said(method, index, view)
                     if said is None or said.uri in seen:

@@ -14,7 +14,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from generator.errors import describe, kind_of
+from generator.gather.sources.base import SourceError
 
 T = TypeVar("T")
 
@@ -23,6 +26,19 @@ class ApiModel(BaseModel):
     """An API answer as read: only the fields heard uses, strict types, unknown keys ignored."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def checked(where: str, data: Any, model: type[M]) -> M:
+    """A JSON object answer read as `model`, or a SourceError naming `where` and the field."""
+    if not isinstance(data, dict):
+        raise SourceError(f"{where}: expected a JSON object, got {kind_of(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SourceError(f"{where}: {describe(exc)}") from None
 
 
 def _names(value: object) -> tuple[str, ...]:

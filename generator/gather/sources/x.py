@@ -50,10 +50,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from generator.errors import describe, kind_of
+from generator.errors import matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
@@ -70,6 +69,7 @@ from generator.gather.sources.helpers import (
     Page,
     Progress,
     Reader,
+    checked,
     pages_within,
     read_down,
 )
@@ -92,24 +92,8 @@ _SAFETY = timedelta(minutes=10)  # a since_id this close to 7 days old is not se
 MENTIONS_MIN, SEARCH_MIN, PAGE_MAX = 5, 10, 100
 SNOWFLAKE_EPOCH_MS = 1288834974657
 
-_ID = re.compile(r"[0-9]{1,20}")
-_USERNAME = re.compile(r"[A-Za-z0-9_]{1,50}")
-
-
-def _id(value: str) -> str:
-    if not _ID.fullmatch(value):
-        raise PydanticCustomError("id", "not an X id (digits)")
-    return value
-
-
-def _username(value: str) -> str:
-    if not _USERNAME.fullmatch(value):
-        raise PydanticCustomError("username", "not an X username (letters, digits and _)")
-    return value
-
-
-XId = Annotated[str, AfterValidator(_id)]
-Username = Annotated[str, AfterValidator(_username)]
+XId = Annotated[str, matching(r"[0-9]{1,20}", "an X id (digits)")]
+Username = Annotated[str, matching(r"[A-Za-z0-9_]{1,50}", "an X username (letters, digits, _)")]
 
 
 # --- the answers we read --------------------------------------------------------------------
@@ -303,10 +287,7 @@ class XMentions:
         )
 
     def _state(self, cursor: Mapping[str, Any]) -> _State:
-        try:
-            return _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"cursor: {describe(exc)}") from None
+        return checked("cursor", dict(cursor), _State)
 
     def _gather(self, state: _State, run: _Run) -> Cursor:
         accounts = self._accounts(state, run)
@@ -356,10 +337,7 @@ class XMentions:
                 continue
             path = f"2/users/by/username/{username}"
             data = self.client.get(path, {"user.fields": "username"}).data
-            try:
-                answer = _UserAnswer.model_validate(data)
-            except ValidationError as exc:
-                raise SourceError(f"{path}: {_shape(data, exc)}") from None
+            answer = checked(path, data, _UserAnswer)
             if answer.data is None:
                 raise SourceError(f"{path}: no such X account (or suspended): @{username}")
             run.reads += 1
@@ -389,11 +367,7 @@ class XMentions:
         return read
 
     def _list(self, path: str, params: Mapping[str, Any], run: _Run) -> _List:
-        data = self.client.get(path, params).data
-        try:
-            answer = _List.model_validate(data)
-        except ValidationError as exc:
-            raise SourceError(f"{path}: {_shape(data, exc)}") from None
+        answer = checked(path, self.client.get(path, params).data, _List)
         run.reads += len(answer.data) + len(answer.includes.users)
         run.unavailable += len(answer.errors)
         for user in answer.includes.users:
@@ -488,12 +462,6 @@ class XMentions:
             parent_id=alias.get(parent, parent) if parent else None,
             is_brand=True if tweet.author_id in brand else None,
         )
-
-
-def _shape(data: Any, exc: ValidationError) -> str:
-    if not isinstance(data, dict):
-        return f"expected a JSON object, got {kind_of(data)}"
-    return describe(exc)
 
 
 def _searchable(since: str, now: float) -> bool:
