@@ -25,12 +25,14 @@ from generator.gather.run import gather
 from generator.record.store import load_record
 from tests import (
     test_source_app_store,
+    test_source_bluesky,
     test_source_discourse,
     test_source_feed,
     test_source_github,
     test_source_google_business,
     test_source_google_play,
     test_source_mastodon,
+    test_source_x,
 )
 from tests.conftest import heard, snapshot
 from tests.support.contract import GATHERED, NOW, Complaint, Scenario, complaints, site_config
@@ -45,6 +47,8 @@ SCENARIOS: list[Scenario] = [
     test_source_google_business.SCENARIO,
     test_source_app_store.SCENARIO,
     test_source_google_play.SCENARIO,
+    test_source_x.SCENARIO,
+    test_source_bluesky.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

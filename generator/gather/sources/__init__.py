@@ -12,12 +12,14 @@ from typing import Any
 
 from generator.gather.sources import (
     app_store,
+    bluesky,
     discourse,
     feed,
     github,
     google_business,
     google_play,
     mastodon,
+    x,
 )
 from generator.gather.sources.base import SourceType
 
@@ -29,5 +31,7 @@ SOURCES: tuple[SourceType[Any], ...] = (
     google_business.SOURCE,
     app_store.SOURCE,
     google_play.SOURCE,
+    x.SOURCE,
+    bluesky.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}

@@ -25,6 +25,11 @@ USER_AGENT = "heard (+https://pypi.org/project/heard/)"
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 
 
+Refusal = Callable[[int, Any], "str | None"]
+"""A source's own reading of an error answer (status, decoded JSON body or None): a
+message to fail with at once, never retried (X: out of credits), or None."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """A successful (or 304) response, decoded."""
@@ -148,6 +153,7 @@ class HttpClient:
         self.requests = 0
         self.retries = 0
         self.spent: tuple[float, int] | None = None  # (when, limit): an hourly quota used up
+        self.refuse: Refusal | None = None  # set by a source that knows final answers
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
             timeout=timeout,
@@ -289,9 +295,14 @@ class HttpClient:
                         str(response.url),
                     )
                 status = response.status_code
-                problem = f"{shown}: HTTP {status}{_reason(response)}"
+                body = _body(response)
+                code = _code(body)
+                refused = self.refuse(status, body) if self.refuse else None
+                if refused is not None:
+                    raise SourceError(self.scrub(f"{shown}: {refused}"), status=status, code=code)
+                problem = f"{shown}: HTTP {status}{_reason(body)}"
                 if status not in RETRY_STATUSES and not limited:
-                    raise SourceError(self.scrub(problem), status=status)
+                    raise SourceError(self.scrub(problem), status=status, code=code)
                 wait = wait_from_headers(response.headers, self.clock())
             if attempt >= self.max_retries:
                 raise SourceError(
@@ -348,12 +359,26 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
-def _reason(response: httpx.Response) -> str:
-    """A short reason from an API error body, never the whole body or any header."""
+def _body(response: httpx.Response) -> Any:
+    """An error answer's JSON body, or None."""
     try:
-        body = response.json()
+        return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        return ""
+        return None
+
+
+def _code(body: Any) -> str | None:
+    """The short error code of an error body: XRPC `error` or a problem's `title`."""
+    if isinstance(body, dict):
+        for key in ("error", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", value):
+                return value
+    return None
+
+
+def _reason(body: Any) -> str:
+    """A short reason from an API error body, never the whole body or any header."""
     if isinstance(body, dict):
         for key in ("message", "error", "error_description", "detail"):
             value = body.get(key)
