@@ -10,7 +10,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from generator.errors import one_line
 from generator.gather.sources.base import SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REMAINING_HEADERS = ("x-ratelimit-remaining", "x-rate-limit-remaining", "ratelimit-remaining")
 USER_AGENT = "heard (+https://pypi.org/project/heard/)"
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 
@@ -90,8 +91,24 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
     return None
 
 
+def used_up(headers: Mapping[str, str]) -> bool:
+    """Whether the provider says no request is left in its window (GitHub, X, Mastodon,
+    Bluesky, and Reddit, whose remaining count is a float: "0.0")."""
+    for name in _REMAINING_HEADERS:
+        raw = headers.get(name)
+        if raw is not None:
+            try:
+                return float(raw.strip()) <= 0
+            except ValueError:
+                return False
+    return False
+
+
 class HttpClient:
     """A small, strict JSON client shared by all sources.
+
+    When an answer says the rate-limit window is used up (a remaining count of 0 and a
+    reset header), the next request waits for the reset first instead of being refused.
 
     `sleep`, `clock` and `jitter` are injected so tests run without real waiting.
     """
@@ -121,6 +138,7 @@ class HttpClient:
         self.jitter = jitter
         self.requests = 0
         self.retries = 0
+        self.resume_at: float | None = None  # the window was used up: wait until then
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
             timeout=timeout,
@@ -183,12 +201,16 @@ class HttpClient:
         etag: str | None = None,
         decode: str = "json",
         headers: Mapping[str, str] | None = None,
+        allow: Collection[int] = (),
     ) -> Answer:
-        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text | bytes."""
+        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text | bytes.
+
+        A status in `allow` (say 404 for an item that may have gone) is answered as
+        Answer(status, data=None) instead of failing."""
         extra = dict(headers or {})
         if etag:
             extra["if-none-match"] = etag
-        return self.request("GET", path, params, headers=extra, decode=decode)
+        return self.request("GET", path, params, headers=extra, decode=decode, allow=allow)
 
     def post(
         self,
@@ -216,6 +238,7 @@ class HttpClient:
         data: Mapping[str, str] | None = None,
         json: Any = None,
         decode: str = "json",
+        allow: Collection[int] = (),
     ) -> Answer:
         """One call with bounded retries, rate limits and same-origin redirects."""
         url = self.url(path)
@@ -224,6 +247,7 @@ class HttpClient:
         attempt = 0
         redirects = 0
         while True:
+            self._wait_for_window(shown)
             self.requests += 1
             try:
                 response = self.client.request(
@@ -246,18 +270,23 @@ class HttpClient:
                 wait = None
             else:
                 if response.status_code == 304:
+                    self._note_window(response.headers)
                     return Answer(304, None, response.headers, str(response.url))
                 limited = response.status_code == 403 and (
                     response.headers.get("x-ratelimit-remaining") == "0"
                     or "retry-after" in response.headers  # GitHub's secondary rate limit
                 )
                 if response.status_code < 400:
+                    self._note_window(response.headers)
                     return Answer(
                         response.status_code,
                         _decode(response, shown, decode),
                         response.headers,
                         str(response.url),
                     )
+                if response.status_code in allow:
+                    self._note_window(response.headers)
+                    return Answer(response.status_code, None, response.headers, str(response.url))
                 problem = f"{shown}: HTTP {response.status_code}{_reason(response)}"
                 if response.status_code not in RETRY_STATUSES and not limited:
                     raise SourceError(self.scrub(problem))
@@ -273,6 +302,29 @@ class HttpClient:
             attempt += 1
             self.retries += 1
             self.sleep(wait)
+
+    def _note_window(self, headers: Mapping[str, str]) -> None:
+        """Remember when a used-up rate-limit window resets (none left, reset known)."""
+        if used_up(headers):
+            now = self.clock()
+            wait = wait_from_headers(headers, now)
+            if wait is not None:
+                self.resume_at = now + wait
+
+    def _wait_for_window(self, shown: str) -> None:
+        """Before a request: wait for the reset of a window the last answer used up."""
+        if self.resume_at is None:
+            return
+        wait, self.resume_at = self.resume_at - self.clock(), None
+        if wait <= 0:
+            return
+        if wait > self.max_wait:
+            raise SourceError(
+                self.scrub(
+                    f"{shown}: rate limit used up; it resets in {wait:.0f} s, try again later"
+                )
+            )
+        self.sleep(wait)
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -312,6 +364,8 @@ def _decode(response: httpx.Response, shown: str, decode: str) -> Any:
     kind = response.headers.get("content-type", "")
     try:
         return response.json()
+    except RecursionError:  # a hostile answer nesting arrays thousands deep
+        raise SourceError(f"{shown}: JSON nested too deeply to read") from None
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         what = "an HTML page" if "html" in kind or response.text.lstrip()[:1] == "<" else "not JSON"
         raise SourceError(
