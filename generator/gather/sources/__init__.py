@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.gather.sources import discourse, feed, github, mastodon
+from generator.gather.sources import discourse, feed, github, mastodon, reddit
 from generator.gather.sources.base import SourceType
 
 SOURCES: tuple[SourceType[Any], ...] = (
@@ -18,5 +18,6 @@ SOURCES: tuple[SourceType[Any], ...] = (
     mastodon.SOURCE,
     discourse.SOURCE,
     feed.SOURCE,
+    reddit.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
