@@ -29,6 +29,7 @@ from tests import (
     test_source_github,
     test_source_mastodon,
     test_source_reddit,
+    test_source_trustpilot,
 )
 from tests.conftest import heard, snapshot
 from tests.support.contract import GATHERED, NOW, Complaint, Scenario, complaints, site_config
@@ -41,6 +42,7 @@ SCENARIOS: list[Scenario] = [
     test_source_discourse.SCENARIO,
     test_source_feed.SCENARIO,
     test_source_reddit.SCENARIO,
+    test_source_trustpilot.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.gather.sources import discourse, feed, github, mastodon, reddit
+from generator.gather.sources import discourse, feed, github, mastodon, reddit, trustpilot
 from generator.gather.sources.base import SourceType
 
 SOURCES: tuple[SourceType[Any], ...] = (
@@ -19,5 +19,6 @@ SOURCES: tuple[SourceType[Any], ...] = (
     discourse.SOURCE,
     feed.SOURCE,
     reddit.SOURCE,
+    trustpilot.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
