@@ -24,7 +24,7 @@ from werkzeug import Request, Response
 
 from generator.gather.sources.base import FetchResult, Post, Source, SourceError
 from generator.gather.sources.reddit import RedditSettings
-from tests.conftest import Connect, Sleeps
+from tests.conftest import Connect, Sleeps, fetch_runs
 from tests.support.contract import Complaint
 
 CLIENT_ID = "p-jcoLKBynTLew"
@@ -426,12 +426,7 @@ def test_a_run_cut_by_max_pages_goes_on_where_it_stopped(
     state = second.cursor["listings"]["r/acmeapp"]
     assert state["gap_after"] == "t3_q2" and "gap_until" not in state  # joined the older gap
 
-    rest: list[str] = []
-    cursor = second.cursor
-    for _ in range(5):
-        result = source.fetch(cursor)
-        rest += [p.native_id for p in result.posts]
-        cursor = result.cursor
+    rest, cursor = fetch_runs(source, second.cursor, 5)
     gathered = [p.native_id for p in first.posts + second.posts] + rest
     assert sorted(set(gathered)) == sorted(d["id"] for d in r.links)
     assert "gap_after" not in cursor["listings"]["r/acmeapp"]

@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 from generator.gather.sources.base import FetchResult, Post, Source, SourceError
 from generator.gather.sources.trustpilot import TrustpilotSettings
 from generator.record.times import format_instant
-from tests.conftest import Connect, Sleeps
+from tests.conftest import Connect, Sleeps, fetch_runs
 from tests.support.contract import Complaint
 
 KEY = "tp_FAKE_API_KEY_4f9a1c"
@@ -266,18 +266,24 @@ def test_the_first_run_reads_back_max_pages_only(
     ]
 
 
-def test_a_run_cut_by_max_pages_leaves_a_gap_the_next_runs_fill(
-    httpserver: HTTPServer, trustpilot: Callable[..., Source]
-) -> None:
+def flooded(
+    httpserver: HTTPServer, trustpilot: Callable[..., Source], older: int
+) -> tuple[FakeTrustpilot, Source, FetchResult, FetchResult]:
+    """`older` reviews gathered by a first run, then 650 new ones, more than the second
+    run's three pages can hold: it leaves a gap."""
     fake = FakeTrustpilot(httpserver)
-    fake.reviews = many(50, day=2)
+    fake.reviews = many(older, day=2)
     fake.install()
     source = trustpilot(max_pages=3, reread_days=0)
     first = source.fetch({})
-    gathered = [p.native_id for p in first.posts]
+    fake.reviews += many(650, day=10, prefix="n")
+    return fake, source, first, source.fetch(first.cursor)
 
-    fake.reviews += many(650, day=10, prefix="n")  # more than three pages arrive at once
-    second = source.fetch(first.cursor)
+
+def test_a_run_cut_by_max_pages_leaves_a_gap_the_next_runs_fill(
+    httpserver: HTTPServer, trustpilot: Callable[..., Source]
+) -> None:
+    fake, source, first, second = flooded(httpserver, trustpilot, 50)
     gap = second.cursor["gap"]
     assert (gap["bottom"], gap["top_ids"], gap["above"]) == (
         first.cursor["newest"],
@@ -285,20 +291,15 @@ def test_a_run_cut_by_max_pages_leaves_a_gap_the_next_runs_fill(
         299,
     )
     assert "more new reviews than 3 pages hold" in second.warnings[0]
-    gathered += [p.native_id for p in second.posts]
+    gathered = [p.native_id for p in first.posts + second.posts]
 
-    cursor = second.cursor
     fake.reviews += many(30, day=20, prefix="m")  # and a few more each later run
     httpserver.clear_log()
-    third = source.fetch(cursor)
+    third = source.fetch(second.cursor)
     assert pages(httpserver) == [1, 4, 5]  # new ones, then a jump over the pages it has
     assert third.cursor["gap"]["top_ids"] == ["n00180"]
-    gathered += [p.native_id for p in third.posts]
-    cursor = third.cursor
-    for _ in range(5):
-        result = source.fetch(cursor)
-        gathered += [p.native_id for p in result.posts]
-        cursor = result.cursor
+    rest, cursor = fetch_runs(source, third.cursor, 5)
+    gathered += [p.native_id for p in third.posts] + rest
     assert "gap" not in cursor
     assert sorted(gathered) == sorted(r["id"] for r in fake.reviews)  # all, each once
 
@@ -306,21 +307,11 @@ def test_a_run_cut_by_max_pages_leaves_a_gap_the_next_runs_fill(
 def test_a_jump_that_lands_too_low_reads_on_in_order(
     httpserver: HTTPServer, trustpilot: Callable[..., Source]
 ) -> None:
-    fake = FakeTrustpilot(httpserver)
-    fake.reviews = many(10, day=2)
-    fake.install()
-    source = trustpilot(max_pages=3, reread_days=0)
-    first = source.fetch({})
-    fake.reviews += many(650, day=10, prefix="n")
-    second = source.fetch(first.cursor)
-    gathered = [p.native_id for p in first.posts + second.posts]
+    fake, source, first, second = flooded(httpserver, trustpilot, 10)
     del fake.reviews[-200:]  # the newest 200 are deleted: the gap moves up two pages
     fake.reviews += many(150, day=20, prefix="m")
-    cursor = second.cursor
-    for _ in range(8):
-        result = source.fetch(cursor)
-        gathered += [p.native_id for p in result.posts]
-        cursor = result.cursor
+    rest, cursor = fetch_runs(source, second.cursor, 8)
+    gathered = [p.native_id for p in first.posts + second.posts] + rest
     assert "gap" not in cursor
     assert sorted(set(gathered)) == sorted(
         {r["id"] for r in fake.reviews} | {f"n{n:05d}" for n in range(450, 650)}

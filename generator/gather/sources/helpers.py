@@ -1,20 +1,57 @@
-"""What sources share besides HTTP: the base of API answer models, lists of names, and
-turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
-plain text heard stores (never markup: public text is shown escaped, as text)."""
+"""What sources share besides HTTP: the base of API answer models and their reading,
+running a fetch, lists of names, and turning a channel's HTML (Mastodon content, Discourse
+cooked, feed summaries) into the plain text heard stores (never markup: public text is
+shown escaped, as text)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from html.parser import HTMLParser
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from generator.errors import describe, kind_of
+from generator.gather.sources.base import FetchResult, SourceError
+
+if TYPE_CHECKING:
+    from generator.gather.sources.http import HttpClient
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiModel(BaseModel):
     """An API answer as read: only the fields heard uses, strict types, unknown keys ignored."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+def validated(model: type[M], data: object, where: str) -> M:
+    """An object of an API answer (or a cursor) read as `model`; a wrong shape is a
+    SourceError naming where and the field (`r/x/search: item 3: created_utc: …`)."""
+    if not isinstance(data, dict):
+        raise SourceError(f"{where}: must be an object, not {kind_of(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SourceError(f"{where}: {describe(exc)}") from None
+
+
+def counted(
+    name: str, clients: Sequence[HttpClient], fetch: Callable[[], FetchResult]
+) -> FetchResult:
+    """Run a source's fetch: an error is named by the source and scrubbed of every
+    credential, the result counts the requests and retries its clients made."""
+    requests = sum(c.requests for c in clients)
+    retries = sum(c.retries for c in clients)
+    try:
+        result = fetch()
+    except SourceError as exc:
+        raise SourceError(clients[0].scrub(f"{name}: {exc}")) from None
+    result.requests = sum(c.requests for c in clients) - requests
+    result.retries = sum(c.retries for c in clients) - retries
+    return result
 
 
 def _names(value: object) -> tuple[str, ...]:

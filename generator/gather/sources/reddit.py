@@ -53,12 +53,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from generator.errors import describe, kind_of, matching
+from generator.errors import kind_of, matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
@@ -70,7 +70,7 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel
+from generator.gather.sources.helpers import ApiModel, counted, validated
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -83,7 +83,6 @@ TOKEN_MARGIN = 60.0  # fetch a new token this many seconds before the old one ex
 WINDOW = 600.0  # Reddit counts requests over 10 minutes: a used-up window may take that long
 Period = Literal["day", "week", "month", "year", "all"]
 PERIODS: tuple[tuple[Period, int], ...] = (("day", 1), ("week", 7), ("month", 30), ("year", 365))
-M = TypeVar("M", bound=BaseModel)
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -340,22 +339,10 @@ class RedditSearch:
 
     def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
         """Everything new since `cursor` ({} on the first run)."""
-        clients = (self.auth, self.api)
-        requests = sum(c.requests for c in clients)
-        retries = sum(c.retries for c in clients)
-        try:
-            result = self._fetch(cursor)
-        except SourceError as exc:
-            raise SourceError(self.api.scrub(f"{self.name}: {exc}")) from None
-        result.requests = sum(c.requests for c in clients) - requests
-        result.retries = sum(c.retries for c in clients) - retries
-        return result
+        return counted(self.name, (self.api, self.auth), lambda: self._fetch(cursor))
 
     def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        try:
-            state = _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"cursor: {describe(exc)}") from None
+        state = validated(_State, dict(cursor), "cursor")
         run = _Run(datetime.fromtimestamp(self.api.clock(), UTC), state)
         for key, path, params in self._searches():
             self._listing(run, key, path, params, state.listings.get(key, _ListingState()))
@@ -459,11 +446,11 @@ class RedditSearch:
             page += 1
             query = {**params, "t": period, **({"after": found.after} if found.after else {})}
             where = path if page == 1 and after is None else f"{path} (after {found.after})"
-            listing = self._valid(_Listing, self._get(path, query).data, where)
+            listing = validated(_Listing, self._get(path, query).data, where)
             for index, thing in enumerate(listing.data.children):
                 if thing.kind != "t3":
                     raise SourceError(f"{where}: item {index}: kind: must be 't3', a post")
-                link = self._valid(_Link, thing.data, f"{where}: item {index}")
+                link = validated(_Link, thing.data, f"{where}: item {index}")
                 if _before(link, bound, ids):
                     found.reached = True
                 else:
@@ -550,17 +537,17 @@ class RedditSearch:
         pending = _numbered(things, where)
         while pending:
             raw, at = pending.pop()
-            thing = self._valid(_Thing, raw, at)
+            thing = validated(_Thing, raw, at)
             if thing.kind == "more":
-                stubs.append(self._valid(_More, thing.data, at))
+                stubs.append(validated(_More, thing.data, at))
                 continue
             if thing.kind != "t1":
                 raise SourceError(f"{at}: kind: must be 't1' or 'more', a comment")
-            comment = self._valid(_Comment, thing.data, at)
+            comment = validated(_Comment, thing.data, at)
             comments.setdefault(comment.id, comment)
             if comment.replies not in ("", None):
                 label = f"{where} (replies to {comment.id})"
-                children = self._valid(_Replies, comment.replies, label).data.children
+                children = validated(_Replies, comment.replies, label).data.children
                 pending += [
                     (raw, f"{label}: item {i}") for i, raw in reversed(list(enumerate(children)))
                 ]
@@ -571,7 +558,7 @@ class RedditSearch:
             raise SourceError(
                 f"{where}: expected [post listing, comment listing], got {kind_of(data)}"
             )
-        return self._valid(_Replies, data[1], where).data.children
+        return validated(_Replies, data[1], where).data.children
 
     def _more(
         self, pid: str, ids: list[str], comments: dict[str, _Comment], stubs: list[_More]
@@ -579,7 +566,7 @@ class RedditSearch:
         where = "api/morechildren"
         params = {"link_id": f"t3_{pid}", "children": ",".join(ids), "api_type": "json",
                   "sort": "old"}  # fmt: skip
-        answer = self._valid(_MoreAnswer, self._get(where, params).data, where).json_
+        answer = validated(_MoreAnswer, self._get(where, params).data, where).json_
         if answer.errors:
             raise SourceError(f"{where}: Reddit answered with an error: {answer.errors[0]!r:.120}")
         things = (answer.data or {}).get("things")
@@ -610,7 +597,7 @@ class RedditSearch:
                 f"{where}: Reddit refused the app's credentials ({str(data['error'])[:60]});"
                 " check the client id and secret, and that the app is approved"
             )
-        token = self._valid(_Token, data, where)
+        token = validated(_Token, data, where)
         if token.token_type.casefold() != "bearer":
             raise SourceError(f"{where}: token_type: must be bearer, not {token.token_type[:20]!r}")
         self.secrets.append(token.access_token)
@@ -621,14 +608,6 @@ class RedditSearch:
         if self.expires_at is None or self.api.clock() >= self.expires_at - TOKEN_MARGIN:
             self._login()
         return self.api.get(path, {**params, "raw_json": 1}, allow=allow)
-
-    def _valid(self, model: type[M], data: Any, where: str) -> M:
-        if not isinstance(data, dict):
-            raise SourceError(f"{where}: must be an object, not {kind_of(data)}")
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise SourceError(f"{where}: {describe(exc)}") from None
 
 
 def _numbered(things: list[Any], where: str) -> list[tuple[Any, str]]:

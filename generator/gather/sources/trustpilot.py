@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from generator.errors import describe, kind_of, matching
+from generator.errors import matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
@@ -56,7 +56,7 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel
+from generator.gather.sources.helpers import ApiModel, counted, validated
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -177,20 +177,10 @@ class TrustpilotReviews:
 
     def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
         """Every review and reply new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            result = self._fetch(cursor)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
-        result.requests = self.client.requests - requests
-        result.retries = self.client.retries - retries
-        return result
+        return counted(self.name, (self.client,), lambda: self._fetch(cursor))
 
     def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        try:
-            state = _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"cursor: {describe(exc)}") from None
+        state = validated(_State, dict(cursor), "cursor")
         now = datetime.fromtimestamp(self.client.clock(), UTC)
         run = _Run(state, now - timedelta(days=self.config.reread_days))
         run.newest, run.newest_ids = state.newest, set(state.newest_ids)
@@ -312,12 +302,7 @@ class TrustpilotReviews:
         answer = self.client.get(self.path, params, allow=tuple(REFUSED))
         if answer.status in REFUSED:
             raise SourceError(f"{where}: HTTP {answer.status}: {REFUSED[answer.status]}")
-        if not isinstance(answer.data, dict):
-            raise SourceError(f"{where}: must be an object, not {kind_of(answer.data)}")
-        try:
-            return _Page.model_validate(answer.data).reviews
-        except ValidationError as exc:
-            raise SourceError(f"{where}: {describe(exc)}") from None
+        return validated(_Page, answer.data, where).reviews
 
     @staticmethod
     def _overshot(first: _Review, gap: _Gap | None) -> bool:
