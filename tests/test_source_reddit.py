@@ -578,7 +578,12 @@ def test_a_generic_user_agent_is_refused(agent: str, problem: str) -> None:
 
 @pytest.mark.parametrize(
     "agent",
-    [AGENT, "linux:acme-watch:v2.0.1 (by u/Acme_Support)", "web:acme.support:3 (by /u/acme-care)"],
+    [
+        AGENT,
+        "linux:acme-watch:v2.0.1 (by u/Acme_Support)",
+        "web:acme.support:3 (by /u/acme-care)",
+        "python:com.examplebank.care:1.0 (by /u/examplebank)",
+    ],
 )
 def test_descriptive_user_agents_are_accepted(agent: str) -> None:
     values = {"type": "reddit", "query": "acme", "user_agent": agent,

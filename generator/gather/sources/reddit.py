@@ -106,7 +106,11 @@ def _user_agent(value: str) -> str:
             " python:com.acme.complaints:1.0 (by /u/acme_support)"
         )
     app, user = found.group("app").casefold(), found.group("user").casefold()
-    if app in _PLACEHOLDER_APPS or "example" in app or user in _PLACEHOLDER_USERS:
+    if (
+        app in _PLACEHOLDER_APPS
+        or "example" in re.split(r"[._-]", app)
+        or user in _PLACEHOLDER_USERS
+    ):
         raise ValueError(
             "is generic (Reddit blocks generic user agents): name your own app id and the"
             " Reddit account that runs it"
