@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -22,9 +22,11 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from generator.gather.run import gather
 from generator.gather.sources.base import FetchResult, Post, Source, SourceError
 from generator.gather.sources.reddit import RedditSettings
-from tests.conftest import Connect, Sleeps, fetch_runs
+from generator.record.store import load_record
+from tests.conftest import BASE_CONFIG, Connect, SiteFactory, Sleeps, fetch_runs, snapshot
 from tests.support.contract import Complaint
 
 CLIENT_ID = "p-jcoLKBynTLew"
@@ -842,3 +844,43 @@ class _ScenarioReddit(FakeReddit):
 
 
 SCENARIO = RedditScenario()
+
+
+# --- end to end ------------------------------------------------------------------------------------
+
+
+def test_gathered_twice_a_later_brand_comment_answers_and_a_moderator_does_not(
+    httpserver: HTTPServer, make_site: SiteFactory
+) -> None:
+    r = fake(httpserver)
+    r.links = [link("p1", at(29, 9), text="Sync lost my notes")]
+    r.comments = [comment("m1", "p1", at(29, 9, 20), author="AcmeApp_mod",
+                          distinguished="moderator", body="Reported to the team.")]  # fmt: skip
+    r.install()
+    base = httpserver.url_for("/")
+    config = BASE_CONFIG.replace('x = ["TestCare"]', 'x = ["TestCare"]\nreddit = ["acme_care"]') + (
+        f'\n[[sources]]\ntype = "reddit"\nquery = "acme"\nsubreddits = ["{SUB}"]\n'
+        f'user_agent = "{AGENT}"\nclient_id_env = "REDDIT_CLIENT_ID"\n'
+        f'client_secret_env = "REDDIT_CLIENT_SECRET"\nbase_url = "{base}"\nauth_url = "{base}"\n'
+    )
+    root = make_site(config=config)
+    options = {"sleep": lambda _s: None, "clock": lambda: NOW}
+    moment = datetime.fromtimestamp(NOW, UTC)
+    gather(root, moment, environ=ENV, client_options=options)
+    case = load_record(root).cases["reddit-p1"]
+    assert [(e.kind, e.by) for e in case.events] == [
+        ("complaint", "customer"), ("customer_reply", "customer")
+    ]  # fmt: skip
+
+    # The brand answers the post 2 h 43 min after it was made, on the next run.
+    r.comments.append(comment("b1", "p1", at(29, 11, 43), author="acme_care",
+                              body="Sorry! Please DM us your account email."))  # fmt: skip
+    gather(root, moment + timedelta(hours=1), environ=ENV, client_options=options)
+    case = load_record(root).cases["reddit-p1"]
+    answer = [e for e in case.events if e.by == "brand"]
+    assert [e.kind for e in answer] == ["moved_private"]
+    assert answer[0].at - case.events[0].at == timedelta(hours=2, minutes=43)
+    assert answer[0].handle == "acme_care"
+    before = snapshot(root / "content/cases")
+    gather(root, moment + timedelta(hours=2), environ=ENV, client_options=options)
+    assert snapshot(root / "content/cases") == before

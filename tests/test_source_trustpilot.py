@@ -18,10 +18,12 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from generator.gather.run import gather
 from generator.gather.sources.base import FetchResult, Post, Source, SourceError
 from generator.gather.sources.trustpilot import TrustpilotSettings
+from generator.record.store import load_record
 from generator.record.times import format_instant
-from tests.conftest import Connect, Sleeps, fetch_runs
+from tests.conftest import BASE_CONFIG, Connect, SiteFactory, Sleeps, fetch_runs, snapshot
 from tests.support.contract import Complaint
 
 KEY = "tp_FAKE_API_KEY_4f9a1c"
@@ -498,3 +500,46 @@ class TrustpilotScenario:
 
 
 SCENARIO = TrustpilotScenario()
+
+
+# --- end to end ------------------------------------------------------------------------------------
+
+
+def test_gathered_twice_a_later_reply_answers_its_case_and_praise_stays_apart(
+    httpserver: HTTPServer, make_site: SiteFactory
+) -> None:
+    fake = FakeTrustpilot(httpserver)
+    fake.reviews = [
+        review("c1", when(20, 8), 2, text="Refund ignored."),
+        review("c2", when(20, 9), 5, text="Lovely people", reply="Thanks!", replied=when(20, 10)),
+        review("c3", when(20, 10), 3, text="Meh, slow delivery"),
+    ]
+    fake.install()
+    config = BASE_CONFIG + (
+        f'\n[[sources]]\ntype = "trustpilot"\nbusiness_unit_id = "{UNIT}"\n'
+        f'api_key_env = "TRUSTPILOT_KEY"\nbase_url = "{httpserver.url_for("/")}"\n'
+    )
+    root = make_site(config=config)
+    options = {"sleep": lambda _s: None, "clock": lambda: NOW.timestamp()}
+    env = {"TRUSTPILOT_KEY": KEY}
+    gather(root, NOW, environ=env, client_options=options)
+    record = load_record(root)
+    assert sorted(record.cases) == ["trustpilot-c1", "trustpilot-c3"]  # c2 is praise
+    assert "trustpilot-c2" in (root / "content/praise/2026-11.jsonl").read_text("utf-8")
+
+    # The company answers c1 a day, two hours and five minutes later; then edits it.
+    fake.reviews[0]["companyReply"] = {"text": "Sorry, please DM us your order number.",
+                                       "createdAt": when(21, 10, 5), "updatedAt": when(22, 8)}  # fmt: skip
+    later = NOW + timedelta(hours=1)
+    gather(root, later, environ=env, client_options=options)
+    case = load_record(root).cases["trustpilot-c1"]
+    assert [(e.kind, e.by) for e in case.events] == [
+        ("complaint", "customer"), ("moved_private", "brand")
+    ]  # fmt: skip
+    assert case.events[1].at - case.events[0].at == timedelta(days=1, hours=2, minutes=5)
+    assert len(load_record(root).cases["trustpilot-c3"].events) == 1
+    before = snapshot(root / "content")
+    gather(root, later + timedelta(hours=1), environ=env, client_options=options)
+    assert {k: v for k, v in snapshot(root / "content").items() if "state/" not in k} == {
+        k: v for k, v in before.items() if "state/" not in k
+    }
