@@ -136,6 +136,17 @@ def sleeps() -> Sleeps:
 Connect = Callable[..., Source]
 
 
+def fetch_runs(source: Source, cursor: Mapping[str, Any], runs: int) -> tuple[list[str], Any]:
+    """`runs` fetches, each from the last one's cursor: the native ids gathered (in order,
+    repeats kept) and the final cursor."""
+    gathered: list[str] = []
+    for _ in range(runs):
+        result = source.fetch(cursor)
+        gathered += [p.native_id for p in result.posts]
+        cursor = result.cursor
+    return gathered, cursor
+
+
 @pytest.fixture
 def connect(sleeps: Sleeps) -> Iterator[Connect]:
     """Build a declared source's connector from its settings and an environment, exactly as

@@ -142,10 +142,9 @@ def test_source_problems() -> None:
         SOURCES + '\n[[sources]]\ntype = "myspace"\n\n[[sources]]\ntype = "rss"\nurl = "ftp://x"\n'
     )
     out = problems(text)
-    types = ", ".join(sorted(BY_TYPE))  # every declared source type
-    assert (
-        out[0]
-        == f"heard.toml:31: sources[3]: unknown source type 'myspace' (the types are {types})"
+    types = ", ".join(sorted(BY_TYPE))  # every declared type, named in the message
+    assert out[0] == (
+        f"heard.toml:31: sources[3]: unknown source type 'myspace' (the types are {types})"
     )
     assert out[1:] == [
         "heard.toml:34: sources[4]: two sources are named 'rss'; give each its own name",

@@ -133,7 +133,7 @@ def test_an_hourly_quota_used_up_stops_before_the_next_request(httpserver: HTTPS
             client.get("reviews")
     assert str(caught.value).endswith(
         "/reviews: no requests left of the 3600 allowed per rolling hour (X-Rate-Limit"
-        " user-hour-rem:0); not sent, try again in an hour"
+        " user-hour-rem:0); it resets in 3600 s: not sent, try again later"
     )
     assert caught.value.status == 429
     assert len(httpserver.log) == 2 and sleeps == []
@@ -192,3 +192,61 @@ def test_google_and_apple_error_bodies_give_the_reason(
         client.get("x")
     assert str(caught.value).endswith(f"/x: HTTP 403{reason}")
     assert caught.value.status == 403
+
+
+def test_a_used_up_window_is_waited_out_before_the_next_request(httpserver: HTTPServer) -> None:
+    now = 1714557600.0
+    answers = iter(
+        [
+            Response("[1]", 200, {"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "42"},
+                     content_type="application/json"),  # Reddit: float, seconds from now
+            Response("[2]", 200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now) + 9)},
+                     content_type="application/json"),  # GitHub: epoch seconds
+            Response("[3]", 200, {"x-ratelimit-remaining": "17"}, content_type="application/json"),
+            Response("[4]", 200, content_type="application/json"),
+        ]
+    )  # fmt: skip
+    httpserver.expect_request("/items").respond_with_handler(lambda _r: next(answers))
+    sleeps = Sleeps()
+    with HttpClient(httpserver.url_for("/"), sleep=sleeps, clock=lambda: now) as client:
+        assert [client.get("items").data for _ in range(4)] == [[1], [2], [3], [4]]
+    assert sleeps == [42.0, 9.0]  # before the 2nd and 3rd requests, none refused
+    assert (client.requests, client.retries) == (4, 0)
+
+
+def test_a_window_resetting_later_than_max_wait_is_an_error_not_a_long_sleep(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/items").respond_with_json(
+        [1], headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": "1714561200"}
+    )
+    sleeps = Sleeps()
+    client = HttpClient(httpserver.url_for("/"), sleep=sleeps, clock=lambda: 1714557600.0)
+    with client:
+        client.get("items")
+        with pytest.raises(SourceError) as caught:
+            client.get("items")
+    assert str(caught.value).endswith(
+        "/items: rate limit used up; it resets in 3600 s: not sent, try again later"
+    )
+    assert sleeps == [] and len(httpserver.log) == 1
+
+
+def test_an_allowed_status_is_an_answer_not_an_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/gone").respond_with_json({"message": "Not Found"}, status=404)
+    with HttpClient(httpserver.url_for("/"), sleep=Sleeps()) as client:
+        answer = client.get("gone", allow=(403, 404))
+        assert (answer.status, answer.data) == (404, None)
+        with pytest.raises(SourceError, match="HTTP 404"):
+            client.get("gone")
+
+
+def test_json_nested_too_deeply_is_a_clear_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/deep").respond_with_data(
+        "[" * 100_000, content_type="application/json"
+    )
+    with (
+        HttpClient(httpserver.url_for("/"), sleep=Sleeps()) as client,
+        pytest.raises(SourceError, match="JSON nested too deeply to read"),
+    ):
+        client.get("deep")

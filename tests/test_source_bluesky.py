@@ -684,7 +684,7 @@ def test_429_waits_until_the_epoch_ratelimit_reset(
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("[]", "expected a JSON object, got a list"),
+        ("[]", "must be an object, not a list"),
         ('{"cursor": "x"}', "notifications: missing"),
         ('{"notifications": [{"uri": "https://x"}]}', "notifications: item 0: uri: must be an at:// URI"),
         (json.dumps({"notifications": [{

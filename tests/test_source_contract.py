@@ -32,6 +32,8 @@ from tests import (
     test_source_google_business,
     test_source_google_play,
     test_source_mastodon,
+    test_source_reddit,
+    test_source_trustpilot,
     test_source_x,
 )
 from tests.conftest import heard, snapshot
@@ -49,6 +51,8 @@ SCENARIOS: list[Scenario] = [
     test_source_google_play.SCENARIO,
     test_source_x.SCENARIO,
     test_source_bluesky.SCENARIO,
+    test_source_reddit.SCENARIO,
+    test_source_trustpilot.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

@@ -673,7 +673,7 @@ def test_a_wrong_token_is_not_retried_and_never_shown(
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        ([], "expected a JSON object, got a list"),
+        ([], "must be an object, not a list"),
         ({"data": {"id": "1"}}, "data: must be a list, not an object"),
         ({"data": [{"id": 1, "text": "x"}]}, "data: item 0: id: must be a string, not a number"),
         ({"data": [{"id": "1", "text": "x", "author_id": "2"}]},

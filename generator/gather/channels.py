@@ -7,7 +7,7 @@ from generator.gather.sources import SOURCES
 
 # Channels the record may hold (from imports of another site's record) before their source
 # is declared.
-_KNOWN = {"reddit": "Reddit", "facebook": "Facebook"}
+_KNOWN = {"facebook": "Facebook"}
 
 
 def display_name(channel: str) -> str:

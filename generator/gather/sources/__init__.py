@@ -19,6 +19,8 @@ from generator.gather.sources import (
     google_business,
     google_play,
     mastodon,
+    reddit,
+    trustpilot,
     x,
 )
 from generator.gather.sources.base import SourceType
@@ -33,5 +35,7 @@ SOURCES: tuple[SourceType[Any], ...] = (
     google_play.SOURCE,
     x.SOURCE,
     bluesky.SOURCE,
+    reddit.SOURCE,
+    trustpilot.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}

@@ -52,7 +52,7 @@ from generator.gather.sources.helpers import (
     ReviewSettings,
     ReviewSource,
     Window,
-    parse,
+    validated,
 )
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.model import Instant
@@ -172,7 +172,7 @@ class AppStoreReviews(ReviewSource):
             where = self.path if page == 1 else f"{self.path} (page {page})"
             self._authorize()
             answer = self.api.get(url or self.path, params)
-            found = parse(_Page, answer.data, where)
+            found = validated(_Page, answer.data, where)
             fresh = [r for r in found.data if window.keep(r.attributes.createdDate)]
             responses = self._responses(found, where)
             result.posts += self.posts(self._review(r, responses) for r in fresh)
@@ -213,7 +213,7 @@ class AppStoreReviews(ReviewSource):
         by_id: dict[str, tuple[_Included, _ResponseAttributes]] = {}
         for index, item in enumerate(found.included):
             if item.type == RESPONSES:
-                attributes = parse(
+                attributes = validated(
                     _ResponseAttributes,
                     item.attributes,
                     f"{where}: included: item {index}: attributes",

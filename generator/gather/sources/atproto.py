@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 
 from generator.errors import matching
 from generator.gather.sources.base import SourceError
-from generator.gather.sources.helpers import ApiModel, checked, write_private
+from generator.gather.sources.helpers import ApiModel, validated, write_private
 from generator.gather.sources.http import HttpClient
 
 EXPIRED = frozenset({"ExpiredToken", "InvalidToken"})
@@ -114,7 +114,7 @@ class Session:
                 " logins are limited to about 100 a day)"
             ) from None
         self.logins += 1
-        self._keep(checked(method, answer.data, _Session))
+        self._keep(validated(_Session, answer.data, method))
 
     def refresh(self) -> None:
         """com.atproto.server.refreshSession; a refused refresh logs in again."""
@@ -129,7 +129,7 @@ class Session:
                 self.login()
                 return
             raise
-        self._keep(checked(method, answer.data, _Session))
+        self._keep(validated(_Session, answer.data, method))
 
     def get(self, method: str, params: Mapping[str, Any]) -> Any:
         """An authenticated XRPC query; an expired session is refreshed once."""

@@ -62,9 +62,9 @@ from generator.gather.sources.helpers import (
     ApiModel,
     Page,
     Progress,
-    checked,
     pages_within,
     read_down,
+    validated,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -260,7 +260,7 @@ class BlueskySource:
         requests, retries = self.client.requests, self.client.retries
         run = _Run()
         try:
-            state = checked("cursor", dict(cursor), _State)
+            state = validated(_State, dict(cursor), "cursor")
             self.session.ensure()
             new_cursor: Cursor = {}
             if self.config.notifications:
@@ -314,7 +314,7 @@ class BlueskySource:
             params: dict[str, Any] = {"reasons": list(REASONS), "limit": PAGE_LIMIT}
             if token or start:
                 params["cursor"] = token or start
-            answer = checked(method, self.session.get(method, params), _Notifications)
+            answer = validated(_Notifications, self.session.get(method, params), method)
             items: list[_Said] = []
             fresh: list[_Notification] = []
             for index, note in enumerate(answer.notifications):
@@ -357,7 +357,7 @@ class BlueskySource:
             newest = old.since if old else None
             ended = False
             for _page in range(self.config.max_pages):
-                answer = checked(method, self.session.get(method, params), _Search)
+                answer = validated(_Search, self.session.get(method, params), method)
                 for index, view in enumerate(answer.posts):
                     said = self._said(method, index, view)
                     if said is None or said.uri in seen:

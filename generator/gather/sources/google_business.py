@@ -51,7 +51,7 @@ from generator.gather.sources.helpers import (
     ReviewSource,
     Window,
     access_token,
-    parse,
+    validated,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -153,7 +153,7 @@ class GoogleBusinessReviews(ReviewSource):
             if page_token:
                 params["pageToken"] = page_token
             where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = parse(_Page, self.api.get(self.path, params).data, where)
+            found = validated(_Page, self.api.get(self.path, params).data, where)
             fresh = [r for r in found.reviews if window.keep(r.updateTime)]
             reviews += fresh
             page_token = found.nextPageToken

@@ -55,7 +55,7 @@ from generator.gather.sources.helpers import (
     ReviewSettings,
     ReviewSource,
     access_token,
-    parse,
+    validated,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -164,7 +164,7 @@ def connect(settings: GooglePlaySettings, context: Context) -> GooglePlayReviews
             f"{settings.key}: {variable} does not hold a service account key file (JSON)"
         ) from None
     try:
-        key = parse(_KeyFile, raw, variable)
+        key = validated(_KeyFile, raw, variable)
     except SourceError as exc:
         raise SourceError(f"{settings.key}: {exc} (a service account key file)") from None
     context.keep_secret(key.private_key)
@@ -201,7 +201,7 @@ class GooglePlayReviews(ReviewSource):
 
     def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
         """Every review Google still serves (the last 7 days)."""
-        state = parse(_State, dict(cursor), "cursor")
+        state = validated(_State, dict(cursor), "cursor")
         now = datetime.fromtimestamp(self.api.clock(), UTC)
         result = FetchResult()
         if state.last_run is not None and now - state.last_run > STALE:
@@ -220,7 +220,7 @@ class GooglePlayReviews(ReviewSource):
             if page_token:
                 params["token"] = page_token
             where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = parse(_Page, self.api.get(self.path, params).data, where)
+            found = validated(_Page, self.api.get(self.path, params).data, where)
             for item in found.reviews:
                 review = self._review(item)
                 if review is None:

@@ -1,15 +1,16 @@
-"""What sources share besides HTTP: the base of API answer models, lists of names,
-turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
-plain text heard stores (never markup: public text is shown escaped, as text), reading a
-newest-first list down to where the last run stopped (`read_down`), reviews and the
-brand's public reply to them, and OAuth 2.0 token exchanges."""
+"""What sources share besides HTTP: the base of API answer models and their reading
+(`validated`), running a fetch (`counted`), lists of names, turning a channel's HTML
+(Mastodon content, Discourse cooked, feed summaries) into the plain text heard stores
+(never markup: public text is shown escaped, as text), reading a newest-first list down to
+where the last run stopped (`read_down`), reviews and the brand's public reply to them,
+and OAuth 2.0 token exchanges."""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from generator.gather.sources.http import HttpClient
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiModel(BaseModel):
@@ -35,17 +37,31 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def checked(where: str, data: Any, model: type[M]) -> M:
-    """A JSON object answer read as `model`, or a SourceError naming `where` and the field."""
+def validated(model: type[M], data: object, where: str) -> M:
+    """An object of an API answer (or a cursor) read as `model`; a wrong shape is a
+    SourceError naming where and the field (`r/x/search: item 3: created_utc: …`)."""
     if not isinstance(data, dict):
-        raise SourceError(f"{where}: expected a JSON object, got {kind_of(data)}")
+        raise SourceError(f"{where}: must be an object, not {kind_of(data)}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise SourceError(f"{where}: {describe(exc)}") from None
+
+
+def counted(
+    name: str, clients: Sequence[HttpClient], fetch: Callable[[], FetchResult]
+) -> FetchResult:
+    """Run a source's fetch: an error is named by the source and scrubbed of every
+    credential, the result counts the requests and retries its clients made."""
+    requests = sum(c.requests for c in clients)
+    retries = sum(c.retries for c in clients)
+    try:
+        result = fetch()
+    except SourceError as exc:
+        raise SourceError(clients[0].scrub(f"{name}: {exc}")) from None
+    result.requests = sum(c.requests for c in clients) - requests
+    result.retries = sum(c.retries for c in clients) - retries
+    return result
 
 
 def _names(value: object) -> tuple[str, ...]:
@@ -200,21 +216,12 @@ def access_token(client: HttpClient, form: Mapping[str, str]) -> str:
         answer = client.post("", data=form)
     except SourceError as exc:
         raise SourceError(str(exc)) from None
-    token = parse(_Token, answer.data, "token endpoint").access_token
+    token = validated(_Token, answer.data, "token endpoint").access_token
     client.secrets.append(token)
     return token
 
 
 # --- what the review sources share ----------------------------------------------------------
-
-
-def parse(model: type[M], data: object, where: str) -> M:
-    """An API answer (or a cursor) read into `model`, else a SourceError naming `where`,
-    the item and the field (`reviews: item 3: createTime: not an ISO 8601 time…`)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise SourceError(f"{where}: {describe(exc)}") from None
 
 
 class ReviewSource:
@@ -275,7 +282,7 @@ class Window:
     """
 
     def __init__(self, cursor: Mapping[str, Any], days: int) -> None:
-        self.newest = parse(_Newest, dict(cursor), "cursor").newest
+        self.newest = validated(_Newest, dict(cursor), "cursor").newest
         self.floor = self.newest - timedelta(days=days) if self.newest is not None else None
 
     def keep(self, moment: datetime) -> bool:

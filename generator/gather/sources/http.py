@@ -10,7 +10,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from generator.errors import one_line
 from generator.gather.sources.base import SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REMAINING_HEADERS = ("x-ratelimit-remaining", "x-rate-limit-remaining", "ratelimit-remaining")
 USER_AGENT = "heard (+https://pypi.org/project/heard/)"
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 
@@ -121,8 +122,24 @@ def hourly_quota(headers: Mapping[str, str]) -> tuple[int, int] | None:
     return int(found["lim"]), int(found["rem"])
 
 
+def used_up(headers: Mapping[str, str]) -> bool:
+    """Whether the provider says no request is left in its window (GitHub, X, Mastodon,
+    Bluesky, and Reddit, whose remaining count is a float: "0.0")."""
+    for name in _REMAINING_HEADERS:
+        raw = headers.get(name)
+        if raw is not None:
+            try:
+                return float(raw.strip()) <= 0
+            except ValueError:
+                return False
+    return False
+
+
 class HttpClient:
     """A small, strict JSON client shared by all sources.
+
+    When an answer says the rate-limit window is used up (a remaining count of 0 and a
+    reset header), the next request waits for the reset first instead of being refused.
 
     `sleep`, `clock` and `jitter` are injected so tests run without real waiting.
     """
@@ -152,8 +169,9 @@ class HttpClient:
         self.jitter = jitter
         self.requests = 0
         self.retries = 0
-        self.spent: tuple[float, int] | None = None  # (when, limit): an hourly quota used up
         self.refuse: Refusal | None = None  # set by a source that knows final answers
+        self.resume_at: float | None = None  # the window was used up: wait until then
+        self.why_waiting = ""
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
             timeout=timeout,
@@ -216,12 +234,16 @@ class HttpClient:
         etag: str | None = None,
         decode: str = "json",
         headers: Mapping[str, str] | None = None,
+        allow: Collection[int] = (),
     ) -> Answer:
-        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text | bytes."""
+        """GET with retries. 304 → Answer(status=304, data=None). decode: json | text | bytes.
+
+        A status in `allow` (say 404 for an item that may have gone) is answered as
+        Answer(status, data=None) instead of failing."""
         extra = dict(headers or {})
         if etag:
             extra["if-none-match"] = etag
-        return self.request("GET", path, params, headers=extra, decode=decode)
+        return self.request("GET", path, params, headers=extra, decode=decode, allow=allow)
 
     def post(
         self,
@@ -249,6 +271,7 @@ class HttpClient:
         data: Mapping[str, str] | None = None,
         json: Any = None,
         decode: str = "json",
+        allow: Collection[int] = (),
     ) -> Answer:
         """One call with bounded retries, rate limits and same-origin redirects."""
         url = self.url(path)
@@ -256,8 +279,8 @@ class HttpClient:
         headers = dict(headers or {})
         attempt = 0
         redirects = 0
-        self._wait_for_quota(shown)
         while True:
+            self._wait_for_window(shown)
             self.requests += 1
             status: int | None = None  # of this attempt's answer, if it got one
             try:
@@ -281,13 +304,14 @@ class HttpClient:
                 wait = None
             else:
                 if response.status_code == 304:
+                    self._note_window(response.headers)
                     return Answer(304, None, response.headers, str(response.url))
                 limited = response.status_code == 403 and (
                     response.headers.get("x-ratelimit-remaining") == "0"
                     or "retry-after" in response.headers  # GitHub's secondary rate limit
                 )
                 if response.status_code < 400:
-                    self._note_quota(response.headers)
+                    self._note_window(response.headers)
                     return Answer(
                         response.status_code,
                         _decode(response, shown, decode),
@@ -295,6 +319,9 @@ class HttpClient:
                         str(response.url),
                     )
                 status = response.status_code
+                if status in allow:
+                    self._note_window(response.headers)
+                    return Answer(status, None, response.headers, str(response.url))
                 body = _body(response)
                 code = _code(body)
                 refused = self.refuse(status, body) if self.refuse else None
@@ -320,28 +347,42 @@ class HttpClient:
             self.retries += 1
             self.sleep(wait)
 
-    def _note_quota(self, headers: Mapping[str, str]) -> None:
-        """Remember an hourly quota an answer says is used up (App Store Connect)."""
+    def _note_window(self, headers: Mapping[str, str]) -> None:
+        """Remember when a used-up rate-limit window resets: a provider's reset header when
+        none are left, or a whole rolling hour for App Store Connect's `X-Rate-Limit`
+        (it gives no reset time: the oldest request of the hour ages out some time within
+        it)."""
         quota = hourly_quota(headers)
         if quota is not None and quota[1] == 0:
-            self.spent = (self.clock(), quota[0])
+            self.resume_at = self.clock() + ROLLING_HOUR
+            self.why_waiting = (
+                f"no requests left of the {quota[0]} allowed per rolling hour"
+                " (X-Rate-Limit user-hour-rem:0)"
+            )
+        elif used_up(headers):
+            now = self.clock()
+            wait = wait_from_headers(headers, now)
+            if wait is not None:
+                self.resume_at = now + wait
+                self.why_waiting = "rate limit used up"
 
-    def _wait_for_quota(self, shown: str) -> None:
-        """Before a request: if the last answer said no requests are left this rolling hour,
-        wait the hour out when `max_wait` allows, else fail cleanly without sending it."""
-        if self.spent is None:
+    def _wait_for_window(self, shown: str) -> None:
+        """Before a request: wait for the reset of a window the last answer used up, or,
+        beyond `max_wait`, fail cleanly without sending the request."""
+        if self.resume_at is None:
             return
-        since, limit = self.spent
-        wait = ROLLING_HOUR - (self.clock() - since)
+        wait, self.resume_at = self.resume_at - self.clock(), None
+        if wait <= 0:
+            return
         if wait > self.max_wait:
             raise SourceError(
-                f"{shown}: no requests left of the {limit} allowed per rolling hour"
-                " (X-Rate-Limit user-hour-rem:0); not sent, try again in an hour",
+                self.scrub(
+                    f"{shown}: {self.why_waiting}; it resets in {wait:.0f} s: not sent,"
+                    " try again later"
+                ),
                 status=429,
             )
-        if wait > 0:
-            self.sleep(wait)
-        self.spent = None
+        self.sleep(wait)
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -406,6 +447,8 @@ def _decode(response: httpx.Response, shown: str, decode: str) -> Any:
     kind = response.headers.get("content-type", "")
     try:
         return response.json()
+    except RecursionError:  # a hostile answer nesting arrays thousands deep
+        raise SourceError(f"{shown}: JSON nested too deeply to read") from None
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         what = "an HTML page" if "html" in kind or response.text.lstrip()[:1] == "<" else "not JSON"
         raise SourceError(

@@ -69,9 +69,9 @@ from generator.gather.sources.helpers import (
     Page,
     Progress,
     Reader,
-    checked,
     pages_within,
     read_down,
+    validated,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -287,7 +287,7 @@ class XMentions:
         )
 
     def _state(self, cursor: Mapping[str, Any]) -> _State:
-        return checked("cursor", dict(cursor), _State)
+        return validated(_State, dict(cursor), "cursor")
 
     def _gather(self, state: _State, run: _Run) -> Cursor:
         accounts = self._accounts(state, run)
@@ -337,7 +337,7 @@ class XMentions:
                 continue
             path = f"2/users/by/username/{username}"
             data = self.client.get(path, {"user.fields": "username"}).data
-            answer = checked(path, data, _UserAnswer)
+            answer = validated(_UserAnswer, data, path)
             if answer.data is None:
                 raise SourceError(f"{path}: no such X account (or suspended): @{username}")
             run.reads += 1
@@ -367,7 +367,7 @@ class XMentions:
         return read
 
     def _list(self, path: str, params: Mapping[str, Any], run: _Run) -> _List:
-        answer = checked(path, self.client.get(path, params).data, _List)
+        answer = validated(_List, self.client.get(path, params).data, path)
         run.reads += len(answer.data) + len(answer.includes.users)
         run.unavailable += len(answer.errors)
         for user in answer.includes.users:
