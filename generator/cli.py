@@ -334,6 +334,8 @@ def _share(value: float | None) -> str:
 def check(site: Path, credentials: bool) -> None:
     """Validate the config, every record line, note and page; report every problem."""
     report = pipeline.check(site, credentials=credentials)
+    for notice in report.notices:
+        click.echo(f"warning: {one_line(notice)}", err=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if report.problems:

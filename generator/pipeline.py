@@ -7,7 +7,7 @@ import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from generator.errors import HeardError, Problem, ProblemsError
 from generator.gather.imports import BY_NAME, guess
 from generator.gather.imports.base import ImportOptions
 from generator.gather.redact import Redactor, redact_case
+from generator.gather.sources.base import declared
 from generator.meaning.lifecycle import CaseView, derive, derive_all
 from generator.meaning.metrics import summary
 from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
@@ -302,6 +303,7 @@ class CheckReport:
     cases: int
     notes: int
     pages: int
+    notices: list[str] = field(default_factory=list)  # warnings that do not fail the check
 
 
 def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Problem]:
@@ -322,11 +324,17 @@ def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Prob
 
 
 def check(
-    root: Path, *, credentials: bool = False, environ: Mapping[str, str] | None = None
+    root: Path,
+    *,
+    credentials: bool = False,
+    environ: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> CheckReport:
     """Validate config, every record line, note and page; report all problems.
 
-    With `credentials`, also that every environment variable a source names is set.
+    With `credentials`, also that every environment variable a source names is set. Sources
+    may add notices (warnings that do not fail the check) about `today` (default: the
+    clock's date), e.g. a pinned API version near its end of life.
     """
     try:
         site = load_site(root)
@@ -341,4 +349,15 @@ def check(
         problems.append(
             Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")
         )
-    return CheckReport(problems, len(site.record.cases), len(site.notes), len(site.pages))
+    notices = source_notices(site.config, today or datetime.now(UTC).date())
+    return CheckReport(problems, len(site.record.cases), len(site.notes), len(site.pages), notices)
+
+
+def source_notices(config: Config, today: date) -> list[str]:
+    """What each source's declaration says about its settings today, as `<source>: …`."""
+    notices = []
+    for source in config.sources:
+        spec = declared(type(source))
+        if spec.notices is not None:
+            notices += [f"{source.key}: {text}" for text in spec.notices(source, today)]
+    return notices
