@@ -23,7 +23,14 @@ from werkzeug import Request, Response
 
 from generator.gather.run import gather
 from generator.record.store import load_record
-from tests import test_source_discourse, test_source_feed, test_source_github, test_source_mastodon
+from tests import (
+    test_source_discourse,
+    test_source_facebook,
+    test_source_feed,
+    test_source_github,
+    test_source_instagram,
+    test_source_mastodon,
+)
 from tests.conftest import heard, snapshot
 from tests.support.contract import GATHERED, NOW, Complaint, Scenario, complaints, site_config
 from tests.support.hostile import PAYLOADS, html_problems
@@ -34,6 +41,8 @@ SCENARIOS: list[Scenario] = [
     test_source_mastodon.SCENARIO,
     test_source_discourse.SCENARIO,
     test_source_feed.SCENARIO,
+    test_source_facebook.SCENARIO,
+    test_source_instagram.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

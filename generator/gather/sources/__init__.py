@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.gather.sources import discourse, feed, github, mastodon
+from generator.gather.sources import discourse, facebook, feed, github, instagram, mastodon
 from generator.gather.sources.base import SourceType
 
 SOURCES: tuple[SourceType[Any], ...] = (
@@ -18,5 +18,7 @@ SOURCES: tuple[SourceType[Any], ...] = (
     mastodon.SOURCE,
     discourse.SOURCE,
     feed.SOURCE,
+    facebook.SOURCE,
+    instagram.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}
