@@ -17,7 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.gather.sources.base import FetchResult, Post, Source, SourceError
+from generator.gather.sources.base import Source, SourceError
 from generator.gather.sources.facebook import FacebookSettings
 from tests.conftest import BASE_CONFIG, Connect, SiteFactory, Sleeps, heard
 from tests.support.contract import Complaint
@@ -25,12 +25,15 @@ from tests.support.meta import (
     VERSION,
     app_usage,
     buc,
+    by_id,
     graph_failure,
     graph_json,
     graph_time,
+    ids,
     listing,
     offset_of,
     parse_graph_time,
+    paths,
 )
 
 PAGE = "1111"
@@ -191,18 +194,6 @@ def connected(server: HTTPServer, connect: Connect, now: datetime = NOW, **extra
 @pytest.fixture
 def source(httpserver: HTTPServer, connect: Connect) -> Source:
     return connected(httpserver, connect)
-
-
-def ids(result: FetchResult) -> list[str]:
-    return sorted(p.native_id for p in result.posts)
-
-
-def by_id(result: FetchResult) -> dict[str, Post]:
-    return {p.native_id: p for p in result.posts}
-
-
-def paths(server: HTTPServer) -> list[str]:
-    return [r.path for r, _ in server.log]
 
 
 def clean(error: SourceError) -> str:

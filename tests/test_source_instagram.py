@@ -17,18 +17,21 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.gather.sources.base import FetchResult, Post, Source, SourceError
+from generator.gather.sources.base import Source, SourceError
 from generator.gather.sources.instagram import InstagramSettings
 from tests.conftest import Connect, Sleeps
 from tests.support.contract import Complaint
 from tests.support.meta import (
     VERSION,
     buc,
+    by_id,
     graph_failure,
     graph_json,
     graph_time,
+    ids,
     listing,
     offset_of,
+    paths,
 )
 
 USER = "17841400000000001"
@@ -167,18 +170,6 @@ def connected(server: HTTPServer, connect: Connect, now: datetime = NOW, **extra
 @pytest.fixture
 def source(httpserver: HTTPServer, connect: Connect) -> Source:
     return connected(httpserver, connect)
-
-
-def ids(result: FetchResult) -> list[str]:
-    return sorted(p.native_id for p in result.posts)
-
-
-def by_id(result: FetchResult) -> dict[str, Post]:
-    return {p.native_id: p for p in result.posts}
-
-
-def paths(server: HTTPServer) -> list[str]:
-    return [r.path for r, _ in server.log]
 
 
 def clean(error: SourceError) -> str:

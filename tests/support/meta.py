@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from generator.gather.sources.base import FetchResult, Post
+
 VERSION = "v25.0"
 
 
@@ -108,3 +110,17 @@ def app_usage(calls: int, cpu: int = 0, total: int = 0) -> dict[str, str]:
     return {
         "X-App-Usage": json.dumps({"call_count": calls, "total_cputime": cpu, "total_time": total})
     }
+
+
+def ids(result: FetchResult) -> list[str]:
+    """The native ids a fetch brought back, sorted."""
+    return sorted(p.native_id for p in result.posts)
+
+
+def by_id(result: FetchResult) -> dict[str, Post]:
+    return {p.native_id: p for p in result.posts}
+
+
+def paths(server: HTTPServer) -> list[str]:
+    """The paths the fake was asked for, in order."""
+    return [r.path for r, _ in server.log]

@@ -46,21 +46,18 @@ one run leave the oldest of them ungathered, with a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from generator.errors import describe, matching
+from generator.errors import matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
-    Cursor,
     EnvName,
     FetchResult,
     Post,
-    SourceError,
     SourceSettings,
     SourceType,
 )
@@ -69,9 +66,11 @@ from generator.gather.sources.helpers import (
     ApiVersion,
     Thread,
     Watermark,
+    WindowRun,
+    counted,
     graph_list,
-    graph_version_warning,
     newest_first_past,
+    read_cursor,
     version_notices,
 )
 from generator.gather.sources.http import HttpClient, HttpError
@@ -145,13 +144,6 @@ def connect(settings: FacebookSettings, context: Context) -> FacebookPage:
     return FacebookPage(settings, context.client(settings.base_url, headers))
 
 
-@dataclass
-class _Run:
-    threads: dict[str, tuple[datetime, Watermark]]
-    result: FetchResult = field(default_factory=FetchResult)
-    hidden: int = 0
-
-
 class FacebookPage:
     """A Facebook Page's feed and comments (see the module docstring)."""
 
@@ -164,30 +156,19 @@ class FacebookPage:
 
     def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
         """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            result = self._fetch(cursor)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
-        result.requests = self.client.requests - requests
-        result.retries = self.client.retries - retries
-        return result
+        return counted(self.name, self.client, lambda: self._fetch(cursor))
 
     def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        try:
-            state = _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"cursor: {describe(exc)}") from None
-        now = datetime.fromtimestamp(self.client.clock(), UTC)
-        run = _Run({pid: (t.at, t.watermark()) for pid, t in state.posts.items()})
-        notice = graph_version_warning(self.config.api_version, now.date())
-        if notice:
-            run.result.warnings.append(f"api_version: {notice}")
-        fresh = now - timedelta(days=self.config.window_days)
-        horizon = state.horizon if state.horizon is not None else fresh
-        if state.backlog is None:
-            horizon = max(horizon, fresh)
-
+        state = read_cursor(_State, cursor)
+        run = WindowRun.start(
+            self.client,
+            self.config.api_version,
+            self.config.window_days,
+            state.horizon,
+            state.posts,
+            frozen=state.backlog is not None,  # the older posts of the window come first
+        )
+        horizon = run.horizon
         params: dict[str, Any] = {
             "fields": POST_FIELDS,
             "limit": PAGE_SIZE,
@@ -201,10 +182,7 @@ class FacebookPage:
         backlog = None
         if feed.cut:
             backlog = min((p.created_time for p in feed.items), default=state.backlog)
-            run.result.warnings.append(
-                f"{path}: more than {self.config.max_pages} pages of posts in the window;"
-                " the older ones are read in the next runs (raise max_pages to read more)"
-            )
+        run.check_cut(feed, path, "posts in the window", "the older ones come in the next runs")
         visitor_posts = state.visitor_posts
         if visitor_posts and self.config.visitor_posts and state.backlog is None:
             visited, visitor_posts = self._visitor_posts(run, params)
@@ -216,22 +194,14 @@ class FacebookPage:
                 done.add(post.id)
                 self._thread(run, post)
 
-        if run.hidden:
-            run.result.usage["hidden"] = run.hidden
-        kept = {
-            pid: Thread.kept(at, mark)
-            for pid, (at, mark) in sorted(run.threads.items())
-            if at >= horizon
-        }
-        new_cursor: Cursor = {"horizon": format_instant(horizon), "posts": kept}
+        extra: dict[str, Any] = {}
         if backlog is not None:
-            new_cursor["backlog"] = format_instant(backlog)
+            extra["backlog"] = format_instant(backlog)
         if not visitor_posts:
-            new_cursor["visitor_posts"] = False
-        run.result.cursor = new_cursor
-        return run.result
+            extra["visitor_posts"] = False
+        return run.finish("posts", extra)
 
-    def _visitor_posts(self, run: _Run, params: Mapping[str, Any]) -> tuple[list[_Post], bool]:
+    def _visitor_posts(self, run: WindowRun, params: Mapping[str, Any]) -> tuple[list[_Post], bool]:
         """Visitors' posts, and whether the edge is available on this Page."""
         path = f"{self.root}/visitor_posts"
         try:
@@ -245,34 +215,27 @@ class FacebookPage:
                 " still come with its feed, and this edge is not asked again"
             )
             return [], False
-        if listing.cut:
-            run.result.warnings.append(
-                f"{path}: more than {self.config.max_pages} pages of visitors' posts in the"
-                " window; the older ones were not read (raise max_pages)"
-            )
+        run.check_cut(listing, path, "visitors' posts", "the older ones were not read")
         return listing.items, True
 
-    def _thread(self, run: _Run, post: _Post) -> None:
+    def _thread(self, run: WindowRun, post: _Post) -> None:
         """A post of the window: the post itself when it is new and not the Page's, and
         its comments newer than its watermark."""
         page_id = self.config.page_id
         own = post.author is not None and post.author.id == page_id
-        known = run.threads.get(post.id)
-        if known is None:
-            known = (post.created_time, Watermark())
-            if not own:
-                run.result.posts.append(
-                    Post(
-                        native_id=post.id,
-                        root_id=post.id,
-                        at=post.created_time,
-                        author=post.author.id if post.author else None,
-                        author_name=post.author.name if post.author else None,
-                        text=post.message,
-                        url=post.permalink_url,
-                    )
+        if not run.known(post.id) and not own:
+            run.result.posts.append(
+                Post(
+                    native_id=post.id,
+                    root_id=post.id,
+                    at=post.created_time,
+                    author=post.author.id if post.author else None,
+                    author_name=post.author.name if post.author else None,
+                    text=post.message,
+                    url=post.permalink_url,
                 )
-        at, mark = known
+            )
+        mark = run.thread(post.id, post.created_time)
         before = mark.copy()
         comments = self._comments(run, post, before)
         for comment in comments:
@@ -296,9 +259,8 @@ class FacebookPage:
                     is_brand=True if author is not None and author.id == page_id else None,
                 )
             )
-        run.threads[post.id] = (at, mark)
 
-    def _comments(self, run: _Run, post: _Post, mark: Watermark) -> list[_Comment]:
+    def _comments(self, run: WindowRun, post: _Post, mark: Watermark) -> list[_Comment]:
         """The post's comments: the inline page, then more pages until one reaches back
         before the watermark."""
         if post.comments is None:
@@ -318,11 +280,7 @@ class FacebookPage:
             first=post.comments,
             stop=enough,
         )
-        if listing.cut:
-            run.result.warnings.append(
-                f"{path}: more than {self.config.max_pages} pages of new comments; the"
-                " oldest of them were not gathered (raise max_pages)"
-            )
+        run.check_cut(listing, path, "new comments", "the oldest of them were not gathered")
         return listing.items
 
 

@@ -10,16 +10,17 @@ import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from generator.errors import describe, kind_of, matching
-from generator.gather.sources.base import SourceError
+from generator.gather.sources.base import FetchResult, SourceError
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
+from generator.record.times import format_instant
 
 
 class ApiModel(BaseModel):
@@ -214,6 +215,99 @@ class Thread(ApiModel):
 M = TypeVar("M", bound=BaseModel)
 
 
+def read_cursor(model: type[M], cursor: Mapping[str, Any]) -> M:
+    """A source's cursor read with its model; a damaged one is a SourceError naming the
+    field."""
+    try:
+        return model.model_validate(dict(cursor))
+    except ValidationError as exc:
+        raise SourceError(f"cursor: {describe(exc)}") from None
+
+
+def counted(name: str, client: HttpClient, fetch: Callable[[], FetchResult]) -> FetchResult:
+    """Run a source's fetch: the requests and retries it made are counted into its result,
+    and its errors start with the source's name, scrubbed of every credential."""
+    requests, retries = client.requests, client.retries
+    try:
+        result = fetch()
+    except SourceError as exc:
+        raise SourceError(client.scrub(f"{name}: {exc}")) from None
+    result.requests = client.requests - requests
+    result.retries = client.retries - retries
+    return result
+
+
+@dataclass
+class WindowRun:
+    """One run of a source that re-reads the threads of a window (Facebook posts,
+    Instagram media): the horizon (the oldest thread still read; it never moves back, and
+    `frozen` keeps it where it was), the threads' watermarks, and what the run brings back,
+    with a notice when the pinned Graph API version nears its end of life."""
+
+    horizon: datetime
+    threads: dict[str, tuple[datetime, Watermark]]
+    result: FetchResult = field(default_factory=FetchResult)
+    hidden: int = 0
+
+    @classmethod
+    def start(
+        cls,
+        client: HttpClient,
+        api_version: str,
+        window_days: int,
+        horizon: datetime | None,
+        threads: Mapping[str, Thread],
+        *,
+        frozen: bool = False,
+    ) -> WindowRun:
+        """The run at the client's clock."""
+        now = datetime.fromtimestamp(client.clock(), UTC)
+        fresh = now - timedelta(days=window_days)
+        if horizon is None:
+            horizon = fresh
+        elif not frozen:
+            horizon = max(horizon, fresh)
+        run = cls(horizon, {key: (t.at, t.watermark()) for key, t in threads.items()})
+        notice = graph_version_warning(api_version, now.date())
+        if notice:
+            run.result.warnings.append(f"api_version: {notice}")
+        return run
+
+    def check_cut(self, listing: Listing[Any], path: str, what: str, left: str) -> None:
+        """Warn when max_pages cut a list: what was left (`left`) and what to do."""
+        if listing.cut:
+            self.result.warnings.append(
+                f"{path}: more than {listing.pages} pages of {what}; {left} (raise max_pages)"
+            )
+
+    def thread(self, key: str, at: datetime) -> Watermark:
+        """The watermark of a thread (a new one for a thread not seen before)."""
+        began, mark = self.threads.get(key, (at, Watermark()))
+        self.threads[key] = (began, mark)
+        return mark
+
+    def known(self, key: str) -> bool:
+        """Whether the thread was read before."""
+        return key in self.threads
+
+    def finish(self, threads: str, extra: Mapping[str, Any] | None = None) -> FetchResult:
+        """The result, with the hidden items counted and, in its cursor, the horizon, the
+        threads still inside the window (under the key `threads`) and `extra`."""
+        if self.hidden:
+            self.result.usage["hidden"] = self.hidden
+        kept = {
+            key: Thread.kept(at, mark)
+            for key, (at, mark) in sorted(self.threads.items())
+            if at >= self.horizon
+        }
+        self.result.cursor = {
+            "horizon": format_instant(self.horizon),
+            threads: kept,
+            **(extra or {}),
+        }
+        return self.result
+
+
 class _Paging(ApiModel):
     next: str | None = None
 
@@ -229,6 +323,7 @@ class Listing(Generic[M]):
 
     items: list[M]
     cut: bool = False
+    pages: int = 1
 
 
 def graph_list(
@@ -274,9 +369,9 @@ def graph_list(
         items.extend(found)
         following = listed.paging.next if listed.paging else None
         if following is None or (stop is not None and stop(found)):
-            return Listing(items)
+            return Listing(items, pages=page)
         if page >= max_pages:
-            return Listing(items, cut=True)
+            return Listing(items, cut=True, pages=page)
         url = client.follow(following, current)
         if url is None:
             raise SourceError(f"{where}: paging.next is not a URL on this API; not followed")

@@ -42,8 +42,7 @@ pages of them leave the rest ungathered, with a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
@@ -52,7 +51,6 @@ from generator.errors import describe, kind_of, matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
-    Cursor,
     EnvName,
     FetchResult,
     Post,
@@ -64,15 +62,15 @@ from generator.gather.sources.helpers import (
     ApiModel,
     ApiVersion,
     Thread,
-    Watermark,
+    WindowRun,
+    counted,
     graph_list,
-    graph_version_warning,
     newest_first_past,
+    read_cursor,
     version_notices,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
-from generator.record.times import format_instant
 
 HOSTS = {"facebook": "https://graph.facebook.com/", "instagram": "https://graph.instagram.com/"}
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count"
@@ -138,14 +136,6 @@ def connect(settings: InstagramSettings, context: Context) -> InstagramAccount:
     return InstagramAccount(settings, context.client(base, {"Authorization": f"Bearer {token}"}))
 
 
-@dataclass
-class _Run:
-    account: _Account
-    threads: dict[str, tuple[datetime, Watermark]]
-    result: FetchResult = field(default_factory=FetchResult)
-    hidden: int = 0
-
-
 class InstagramAccount:
     """Comments on a professional Instagram account's media (see the module docstring)."""
 
@@ -158,28 +148,15 @@ class InstagramAccount:
 
     def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
         """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            result = self._fetch(cursor)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
-        result.requests = self.client.requests - requests
-        result.retries = self.client.retries - retries
-        return result
+        return counted(self.name, self.client, lambda: self._fetch(cursor))
 
     def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        try:
-            state = _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"cursor: {describe(exc)}") from None
-        now = datetime.fromtimestamp(self.client.clock(), UTC)
-        threads = {mid: (t.at, t.watermark()) for mid, t in state.media.items()}
-        run = _Run(self._account(), threads)
-        notice = graph_version_warning(self.version, now.date())
-        if notice:
-            run.result.warnings.append(f"api_version: {notice}")
-        fresh = now - timedelta(days=self.config.window_days)
-        horizon = max(state.horizon, fresh) if state.horizon is not None else fresh
+        state = read_cursor(_State, cursor)
+        account = self._account()
+        run = WindowRun.start(
+            self.client, self.version, self.config.window_days, state.horizon, state.media
+        )
+        horizon = run.horizon
 
         def enough(page: list[_Media]) -> bool:
             return newest_first_past(page, _posted, horizon)
@@ -193,27 +170,13 @@ class InstagramAccount:
             max_pages=self.config.max_pages,
             stop=enough,
         )
-        if media.cut:
-            run.result.warnings.append(
-                f"{path}: more than {self.config.max_pages} pages of media in the window;"
-                " the older ones were not read (raise max_pages)"
-            )
+        run.check_cut(media, path, "media in the window", "the older ones were not read")
         done: set[str] = set()
         for item in media.items:
             if item.id not in done and item.timestamp >= horizon:
                 done.add(item.id)
-                self._media(run, item)
-
-        if run.hidden:
-            run.result.usage["hidden"] = run.hidden
-        kept = {
-            mid: Thread.kept(at, mark)
-            for mid, (at, mark) in sorted(run.threads.items())
-            if at >= horizon
-        }
-        new_cursor: Cursor = {"horizon": format_instant(horizon), "media": kept}
-        run.result.cursor = new_cursor
-        return run.result
+                self._media(run, account, item)
+        return run.finish("media")
 
     def _account(self) -> _Account:
         path = f"{self.version}/{self.config.user_id}"
@@ -225,10 +188,9 @@ class InstagramAccount:
         except ValidationError as exc:
             raise SourceError(f"{path}: {describe(exc)}") from None
 
-    def _media(self, run: _Run, media: _Media) -> None:
+    def _media(self, run: WindowRun, account: _Account, media: _Media) -> None:
         """One media of the window: its comments and replies newer than its watermark."""
-        at, mark = run.threads.get(media.id, (media.timestamp, Watermark()))
-        run.threads[media.id] = (at, mark)
+        mark = run.thread(media.id, media.timestamp)
         if media.comments_count == 0:
             return
         before = mark.copy()
@@ -240,26 +202,22 @@ class InstagramAccount:
             _Comment,
             max_pages=self.config.max_pages,
         )
-        if comments.cut:
-            run.result.warnings.append(
-                f"{path}: more than {self.config.max_pages} pages of comments; the rest"
-                " were not read (raise max_pages)"
-            )
+        run.check_cut(comments, path, "comments", "the rest were not read")
         for comment in comments.items:
             if comment.hidden:
                 run.hidden += 1
                 continue
             if before.is_new(comment.timestamp, comment.id):
                 mark.advance(comment.timestamp, comment.id)
-                run.result.posts.append(self._post(run, comment, media, media.id))
+                run.result.posts.append(_post(account, comment, media, media.id))
             for reply in self._replies(run, comment):
                 if reply.hidden:
                     run.hidden += 1
                 elif before.is_new(reply.timestamp, reply.id):
                     mark.advance(reply.timestamp, reply.id)
-                    run.result.posts.append(self._post(run, reply, media, comment.id))
+                    run.result.posts.append(_post(account, reply, media, comment.id))
 
-    def _replies(self, run: _Run, comment: _Comment) -> list[_Reply]:
+    def _replies(self, run: WindowRun, comment: _Comment) -> list[_Reply]:
         if comment.replies is None:
             return []
         path = f"{comment.id}/replies"
@@ -271,28 +229,25 @@ class InstagramAccount:
             max_pages=self.config.max_pages,
             first=comment.replies,
         )
-        if listing.cut:
-            run.result.warnings.append(
-                f"{path}: more than {self.config.max_pages} pages of replies; the rest were"
-                " not read (raise max_pages)"
-            )
+        run.check_cut(listing, path, "replies", "the rest were not read")
         return listing.items
 
-    def _post(self, run: _Run, item: _Reply, media: _Media, parent: str) -> Post:
-        account = run.account
-        by_id = item.author is not None and item.author.id == account.id
-        username = item.username or (item.author.username if item.author else None)
-        by_name = username is not None and username.casefold() == account.username.casefold()
-        return Post(
-            native_id=item.id,
-            parent_id=parent,
-            root_id=None if parent == media.id else parent,
-            at=item.timestamp,
-            author=username,
-            text=item.text,
-            url=media.permalink,
-            is_brand=True if by_id or by_name else None,
-        )
+
+def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> Post:
+    """A comment (`parent` its media) or a reply (`parent` its top-level comment)."""
+    by_id = item.author is not None and item.author.id == account.id
+    username = item.username or (item.author.username if item.author else None)
+    by_name = username is not None and username.casefold() == account.username.casefold()
+    return Post(
+        native_id=item.id,
+        parent_id=parent,
+        root_id=None if parent == media.id else parent,
+        at=item.timestamp,
+        author=username,
+        text=item.text,
+        url=media.permalink,
+        is_brand=True if by_id or by_name else None,
+    )
 
 
 def _posted(media: _Media) -> datetime:
