@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 import click
 
 from generator import __version__, pipeline
+from generator.config import load_config
 from generator.errors import HeardError, ProblemsError, one_line
 from generator.gather.imports import BY_NAME as IMPORT_FORMATS
 from generator.gather.imports.base import ImportOptions
 from generator.record.model import NoteStatus
 from generator.record.times import format_duration, format_instant, resolve_now
+from generator.scaffold import REPOSITORY, check_install, write_skeleton, write_workflows
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +36,11 @@ class HeardGroup(click.Group):
         except HeardError as exc:
             click.echo(f"error: {one_line(str(exc))}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # `heard stats | head -1`: the reader has all it wanted. Quiet, and no second
+            # complaint when Python flushes stdout on its way out.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{one_line(exc.strerror or str(exc))}", err=True)
@@ -105,6 +112,7 @@ def build(site: Path, now: str | None, out: Path | None, keep_going: bool) -> No
     report = pipeline.build(site, target, moment, keep_going=keep_going)
     if report.skipped_lines:
         click.echo(f"warning: skipped {report.skipped_lines} bad record line(s)", err=True)
+    _warn_not_yet(report.not_yet, report.cases, moment)
     p = report.published
     click.echo(
         f"built {target}: {report.cases} cases, {p.total} files "
@@ -194,17 +202,21 @@ def import_(
     )
 
 
-def _decision(status: NoteStatus, help_text: str) -> Callable[..., None]:
+def _decision(
+    status: NoteStatus, help_text: str, *, note_help: str, reason_help: str
+) -> Callable[..., None]:
+    """A decision command (resolve, close, hide, reopen) with its own option texts."""
+
     @site_option
     @now_option
-    @click.option("--note", "note", default=None, help="The public note (Markdown).")
+    @click.option("--note", "note", default=None, metavar="MARKDOWN", help=note_help)
     @click.option(
         "--note-file",
         type=click.File("r", encoding="utf-8"),
         default=None,
-        help="Read the public note from a file ('-' for stdin).",
+        help="Read that note from a file ('-' for stdin) instead of --note.",
     )
-    @click.option("--reason", default=None, help="Why (required to hide).")
+    @click.option("--reason", default=None, help=reason_help)
     @click.option("--agent", default=None, help="Who decided (first name or initials).")
     @click.argument("case")
     def command(
@@ -229,13 +241,38 @@ def _decision(status: NoteStatus, help_text: str) -> Callable[..., None]:
 
 
 main.command(name="resolve")(
-    _decision("resolved", "Mark a case fixed, with a note on what changed.")
+    _decision(
+        "resolved",
+        "Mark a case fixed (by id or post URL), saying in public what changed.",
+        note_help="What was fixed, in public words (required; Markdown).",
+        reason_help="An optional short reason kept with the decision.",
+    )
 )
-main.command(name="close")(_decision("closed", "Close a case without a fix, saying why."))
+main.command(name="close")(
+    _decision(
+        "closed",
+        "Close a case without a fix, saying honestly why (it counts as not fixed).",
+        note_help="Why it ends without a fix (required; Markdown).",
+        reason_help="An optional short reason kept with the decision.",
+    )
+)
 main.command(name="hide")(
-    _decision("hidden", "Hide a case (spam, abuse, personal data) with a reason.")
+    _decision(
+        "hidden",
+        "Hide a case (spam, abuse, personal data): left out of the figures but counted, "
+        "its reason public on the moderation ledger.",
+        note_help="An optional public note (Markdown).",
+        reason_help="Why it is hidden, e.g. spam, abuse, personal data (required; public).",
+    )
 )
-main.command(name="reopen")(_decision("reopened", "Reopen a case."))
+main.command(name="reopen")(
+    _decision(
+        "reopened",
+        "Reopen a fixed, closed or hidden case; the earlier decision stays in its history.",
+        note_help="An optional public note on why it is reopened (Markdown).",
+        reason_help="An optional short reason kept with the decision.",
+    )
+)
 
 
 @main.command()
@@ -244,19 +281,34 @@ main.command(name="reopen")(_decision("reopened", "Reopen a case."))
 @click.option("--reason", required=True, help="Why (for example: author request).")
 @click.argument("case")
 def remove(site: Path, now: str | None, reason: str, case: str) -> None:
-    """Strip a case's content at its author's request; its dates keep counting."""
+    """Strip a case's content at its author's request; its dates keep counting.
+
+    \b
+    Git history still holds what was removed. To purge it for good:
+    1. commit this removal;
+    2. rewrite history, e.g. `git filter-repo --replace-text expressions.txt`
+       (one `literal==>[removed]` per line; https://github.com/newren/git-filter-repo);
+    3. `git push --force --all && git push --force --tags`; collaborators re-clone;
+    4. ask GitHub Support to purge cached views, and re-run the publish workflow.
+    """
     files = pipeline.remove(site, case, reason=reason, now=_now(now))
     click.echo(f"removed: {case}'s content is gone from the record ({', '.join(files)})")
-    click.echo("note: git history still holds it; see docs/privacy.md to purge it.")
+    click.echo(
+        "note: git history still holds it: `heard remove --help` says how to purge it "
+        f"(and {PRIVACY_DOC})"
+    )
 
 
 @main.command()
 @site_option
 @now_option
+@click.option("--keep-going", is_flag=True, help="Look past bad record lines.")
 @click.argument("case")
-def show(site: Path, now: str | None, case: str) -> None:
+def show(site: Path, now: str | None, keep_going: bool, case: str) -> None:
     """Show one case (by id or by the URL of a post) and where it stands."""
-    view = pipeline.show(site, case, _now(now))
+    view, skipped = pipeline.show(site, case, _now(now), keep_going=keep_going)
+    if skipped:
+        click.echo(f"warning: skipped {skipped} bad record line(s)", err=True)
     c = view.case
     click.echo(f"{view.id}  [{view.state}]  {c.channel}  {one_line(c.url or '')}".rstrip())
     if c.title:
@@ -284,12 +336,15 @@ def show(site: Path, now: str | None, case: str) -> None:
 @main.command()
 @site_option
 @now_option
-def stats(site: Path, now: str | None) -> None:
+@click.option("--keep-going", is_flag=True, help="Skip bad record lines (counted).")
+def stats(site: Path, now: str | None, keep_going: bool) -> None:
     """The figures as a table."""
     moment = _now(now)
-    loaded = pipeline.load_site(site)
-    views = pipeline.views_of(loaded, moment)
-    doc: dict[str, Any] = pipeline.summary_of(loaded, views, moment)
+    report = pipeline.figures_of(site, moment, keep_going=keep_going)
+    if report.skipped_lines:
+        click.echo(f"warning: skipped {report.skipped_lines} bad record line(s)", err=True)
+    doc = report.summary
+    _warn_not_yet(report.not_yet, doc["all_time"]["cases"], moment)
     rows = [
         ("all", "all time", doc["all_time"]),
         ("all", f"last {doc['window_days']} d", doc["window"]),
@@ -312,6 +367,19 @@ def stats(site: Path, now: str | None) -> None:
         )
 
 
+def _warn_not_yet(not_yet: int, shown: int, moment: datetime) -> None:
+    """Say when "now" comes before cases of the record (a --now or SOURCE_DATE_EPOCH from
+    the past): they do not exist yet as of then."""
+    if not not_yet:
+        return
+    which = "every case" if not shown else f"{not_yet} case(s)"
+    click.echo(
+        f"warning: {which} of the record open(s) after {format_instant(moment)}, the 'now' of"
+        " these figures: left out (check --now and SOURCE_DATE_EPOCH)",
+        err=True,
+    )
+
+
 def _median(block: dict[str, Any]) -> str:
     if block["median_s"] is not None:
         return str(format_duration(block["median_s"]))
@@ -332,10 +400,12 @@ def _share(value: float | None) -> str:
     help="Also check that every environment variable the sources name is set.",
 )
 def check(site: Path, credentials: bool) -> None:
-    """Validate the config, every record line, note and page; report every problem."""
+    """Validate the config, theme, every record line, note and page; report every problem
+    (and, as warnings, a publish workflow that does not pass the credentials heard.toml
+    names)."""
     report = pipeline.check(site, credentials=credentials)
-    for notice in report.notices:
-        click.echo(f"warning: {one_line(notice)}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if report.problems:
@@ -344,11 +414,42 @@ def check(site: Path, credentials: bool) -> None:
     click.echo(f"ok: {report.cases} cases, {report.notes} notes, {report.pages} pages")
 
 
+PRIVACY_DOC = f"{REPOSITORY}/blob/v{__version__}/docs/privacy.md"
+INSTALL_HELP = (
+    "What the workflows pip-install: a requirement or a wheel's URL "
+    "(default: this version's release tag from git, until heard is on PyPI)."
+)
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
-    """Create a new site: config, sample content, a README stub."""
-    from generator.scaffold import write_skeleton
-
-    written = write_skeleton(directory)
+@click.option("--install", "install", default=None, metavar="SPEC", help=INSTALL_HELP)
+@click.option("--empty", is_flag=True, help="No sample cases or note: start the real record.")
+def init(directory: Path, install: str | None, empty: bool) -> None:
+    """Create a new site: config, sample content, a README stub and the workflows."""
+    written = write_skeleton(directory, install=install, empty=empty)
     click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && heard build")
+    if not empty:
+        click.echo("the sample cases are there to look at: `heard reset-samples` removes them")
+
+
+@main.command()
+@site_option
+@click.option("--install", "install", default=None, metavar="SPEC", help=INSTALL_HELP)
+def workflows(site: Path, install: str | None) -> None:
+    """Rewrite .github/workflows/ from heard.toml: the secrets the sources name."""
+    config = load_config(site)
+    spec = check_install(install) if install is not None else None
+    for path in write_workflows(site, config, spec):
+        click.echo(f"wrote {path}")
+
+
+@main.command(name="reset-samples")
+@site_option
+def reset_samples(site: Path) -> None:
+    """Remove the sample cases and note that `heard init` wrote (start the real record)."""
+    files = pipeline.reset_samples(site)
+    if not files:
+        click.echo("no sample cases in the record: nothing to remove")
+        return
+    click.echo(f"removed the samples ({', '.join(files)})")

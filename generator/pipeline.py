@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from generator.config import Config, load_config
@@ -20,8 +22,17 @@ from generator.gather.redact import Redactor, redact_case
 from generator.gather.sources.base import declared
 from generator.meaning.lifecycle import CaseView, derive, derive_all
 from generator.meaning.metrics import summary
-from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
+from generator.record.model import (
+    Case,
+    Event,
+    Note,
+    NoteStatus,
+    case_to_line,
+    merge_cases,
+    strip_content,
+)
 from generator.record.store import (
+    NOTES_DIR,
     Page,
     Record,
     last_gathered,
@@ -35,11 +46,12 @@ from generator.record.store import (
     save_record,
 )
 from generator.record.times import format_instant
+from generator.scaffold import WORKFLOWS, read_samples, secret_variables
 from generator.site import badges, feeds, open311
 from generator.site.exports import api_files
-from generator.site.lookup import lookup_files
+from generator.site.lookup import lookup_files, lookup_key
 from generator.site.publish import PublishReport, publish
-from generator.site.render import Renderer, SiteData, freshness
+from generator.site.render import Renderer, SiteData, freshness, theme_chain
 
 
 @dataclass
@@ -70,6 +82,7 @@ class BuildReport:
     cases: int
     skipped_lines: int
     published: PublishReport
+    not_yet: int = 0  # cases that open after now (a --now before the record's start)
 
 
 def views_of(site: Site, now: datetime) -> list[CaseView]:
@@ -103,9 +116,9 @@ def activity(views: list[CaseView]) -> dict[str, datetime]:
 def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> BuildReport:
     """Build the whole site into `out`. Bad record lines stop it unless `keep_going`."""
     site = load_site(root)
-    if site.problems or (site.record.problems and not keep_going):
+    if site.problems:
         raise ProblemsError([*site.record.problems, *site.problems])
-    skipped = len({(p.file, p.line) for p in site.record.problems})
+    skipped = readable(site, keep_going)
     views = views_of(site, now)
     doc = summary_of(site, views, now)
     channels = sorted({v.channel for v in views})
@@ -120,7 +133,8 @@ def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> 
         open311.files(views, doc, site.config, now),
         badges.files(views, doc, site.config, now),
     )
-    return BuildReport(len(views), skipped, publish(out, files))
+    not_yet = len(site.record.cases) - len(views)
+    return BuildReport(len(views), skipped, publish(out, files), not_yet)
 
 
 @dataclass(frozen=True)
@@ -198,15 +212,57 @@ def _with_format_hint(exc: HeardError, path: Path, fmt: str) -> HeardError:
 
 
 def find_case(site: Site, key: str) -> Case:
-    """A case by id, or by the URL of its post or of any of its events."""
+    """A case by id, or by the URL of its post or of any of its events, written as people
+    paste it (http or https, www or not, with a query or a fragment: as the find page does).
+
+    Bad record lines stop the search: a case on one of them would be reported missing.
+    """
     if key in site.record.cases:
         return site.record.cases[key]
-    wanted = key.strip().rstrip("/").casefold()
-    for case in site.record.cases.values():
-        urls = [case.url, *(e.url for e in case.events)]
-        if any(u and u.rstrip("/").casefold() == wanted for u in urls):
-            return case
+    refuse_unclean(site.record, "fix these lines first: the case may be on one of them")
+    wanted = lookup_key(key)
+    if wanted.startswith("u:"):
+        for case in site.record.cases.values():
+            urls = [case.url, *(e.url for e in case.events)]
+            if any(u and lookup_key(u) == wanted for u in urls):
+                return case
     raise HeardError(f"no case {key!r} in the record (give a case id or the URL of a post)")
+
+
+def _find_skipping(site: Site, key: str) -> Case:
+    """find_case over the readable lines only (--keep-going)."""
+    clean = Site(site.root, site.config, Record(cases=site.record.cases), site.notes, [])
+    return find_case(clean, key)
+
+
+def readable(site: Site, keep_going: bool) -> int:
+    """Refuse a record with bad lines (each named), unless `keep_going`: then the number
+    of lines skipped."""
+    if site.record.problems and not keep_going:
+        raise ProblemsError(
+            [
+                *site.record.problems,
+                Problem("content/cases", None, None, "fix these lines, or pass --keep-going"),
+            ]
+        )
+    return len({(p.file, p.line) for p in site.record.problems})
+
+
+@dataclass(frozen=True)
+class FiguresReport:
+    """What `heard stats` shows: the summary, lines skipped, cases not open yet at now."""
+
+    summary: dict[str, Any]
+    skipped_lines: int
+    not_yet: int
+
+
+def figures_of(root: Path, now: datetime, *, keep_going: bool = False) -> FiguresReport:
+    """The api/summary.json figures as of `now`, for `heard stats`."""
+    site = load_site(root)
+    skipped = readable(site, keep_going)
+    views = views_of(site, now)
+    return FiguresReport(summary_of(site, views, now), skipped, len(site.record.cases) - len(views))
 
 
 def decide(
@@ -227,6 +283,13 @@ def decide(
             f"{case.id}: the decision time {format_instant(now)} is before the case opened"
         )
     current = site.notes.get(case.id)
+    if status == "reopened":
+        view = derive(case, current, now, site.config)
+        if view is None or view.state not in ("resolved", "closed", "hidden"):
+            state = view.state if view is not None else "not open yet"
+            raise HeardError(
+                f"{case.id}: it is {state}, not fixed, closed or hidden: nothing to reopen"
+            )
     history = []
     if current is not None:
         history = [*current.history, current.current]
@@ -285,25 +348,27 @@ def _remove_locked(root: Path, key: str, *, reason: str, now: datetime) -> list[
     return files
 
 
-def show(root: Path, key: str, now: datetime) -> CaseView:
-    """One case as of now (hidden ones too: this is the team's view)."""
+def show(root: Path, key: str, now: datetime, *, keep_going: bool = False) -> tuple[CaseView, int]:
+    """One case as of now (hidden ones too: this is the team's view), and the number of bad
+    record lines skipped (bad lines refuse it unless `keep_going`)."""
     site = load_site(root)
-    case = find_case(site, key)
+    skipped = readable(site, keep_going)
+    case = find_case(site, key) if not keep_going else _find_skipping(site, key)
     view = derive(case, site.notes.get(case.id), now, site.config)
     if view is None:
         raise HeardError(f"{case.id}: opens after {format_instant(now)}")
-    return view
+    return view, skipped
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What `heard check` found."""
+    """What `heard check` found: problems (exit 1) and warnings (worth fixing; exit 0)."""
 
     problems: list[Problem]
     cases: int
     notes: int
     pages: int
-    notices: list[str] = field(default_factory=list)  # warnings that do not fail the check
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Problem]:
@@ -323,6 +388,48 @@ def credential_problems(config: Config, environ: Mapping[str, str]) -> list[Prob
     return problems
 
 
+def workflow_warnings(root: Path, config: Config) -> list[Problem]:
+    """Credential variables the publish workflow does not pass, and names GitHub refuses."""
+    warnings = []
+    for index, source in enumerate(config.sources):
+        for field_name, variable in source.credential_variables():
+            if variable.startswith("GITHUB_") and variable != "GITHUB_TOKEN":
+                warnings.append(
+                    Problem(
+                        "heard.toml",
+                        None,
+                        f"sources[{index}].{field_name}",
+                        f"GitHub refuses secret names that start with GITHUB_: store this token"
+                        f" as a secret named like GH_{variable.removeprefix('GITHUB_')} and name"
+                        " that here",
+                    )
+                )
+    shown = WORKFLOWS[0]
+    try:
+        flow = yaml.safe_load((root / shown).read_text("utf-8"))
+    except FileNotFoundError:
+        return warnings
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return [*warnings, Problem(shown, None, None, "cannot be read as YAML")]
+    passed: set[str] = set()
+    for job in (flow or {}).get("jobs", {}).values() if isinstance(flow, dict) else []:
+        for step in job.get("steps", []) if isinstance(job, dict) else []:
+            if isinstance(step, dict) and "heard gather" in str(step.get("run", "")):
+                passed |= set((step.get("env") or {}).keys())
+    for variable in secret_variables(config):
+        if variable not in passed:
+            warnings.append(
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"the gather step does not pass {variable}, which heard.toml names;"
+                    " run `heard workflows` to rewrite it",
+                )
+            )
+    return warnings
+
+
 def check(
     root: Path,
     *,
@@ -330,16 +437,19 @@ def check(
     environ: Mapping[str, str] | None = None,
     today: date | None = None,
 ) -> CheckReport:
-    """Validate config, every record line, note and page; report all problems.
+    """Validate config, theme, every record line, note and page; report all problems.
 
     With `credentials`, also that every environment variable a source names is set. Sources
-    may add notices (warnings that do not fail the check) about `today` (default: the
-    clock's date), e.g. a pinned API version near its end of life.
+    may add warnings about their settings on `today` (default: the clock's date), e.g. a
+    pinned API version near its end of life.
     """
     try:
         site = load_site(root)
+        theme_chain(root, site.config.site.theme)
     except ProblemsError as exc:
         return CheckReport(exc.problems, 0, 0, 0)
+    except HeardError as exc:
+        return CheckReport([Problem("heard.toml", None, "site.theme", str(exc))], 0, 0, 0)
     problems = [*site.record.problems, *site.record.notices, *site.problems]
     if credentials:
         problems += credential_problems(site.config, os.environ if environ is None else environ)
@@ -349,15 +459,57 @@ def check(
         problems.append(
             Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")
         )
-    notices = source_notices(site.config, today or datetime.now(UTC).date())
-    return CheckReport(problems, len(site.record.cases), len(site.notes), len(site.pages), notices)
+    return CheckReport(
+        problems,
+        len(site.record.cases),
+        len(site.notes),
+        len(site.pages),
+        [
+            *workflow_warnings(root, site.config),
+            *source_notices(site.config, today or datetime.now(UTC).date()),
+        ],
+    )
 
 
-def source_notices(config: Config, today: date) -> list[str]:
-    """What each source's declaration says about its settings today, as `<source>: …`."""
+def reset_samples(root: Path) -> list[str]:
+    """Take `heard init`'s sample cases and note out of the record (and its manifest), so a
+    brand starts its real record clean. Only the samples as written: anything else stays,
+    and the manifest still refuses a real case deleted by hand."""
+    with record_lock(root):
+        site = load_site(root)
+        refuse_unclean(site.record, "fix the record first")
+        samples = {case.id: case for case in read_samples()}
+        cases = dict(site.record.cases)
+        removed = []
+        for case_id, sample in samples.items():
+            case = cases.get(case_id)
+            if case is None:
+                continue
+            if case_to_line(case) != case_to_line(sample):
+                raise HeardError(
+                    f"{case_id}: not the sample heard init wrote (it changed); remove it with"
+                    " heard remove if it must go"
+                )
+            del cases[case_id]
+            removed.append(case_id)
+        if not removed:
+            return []
+        files = save_record(root, cases.values())
+        for case_id in removed:
+            note = root / NOTES_DIR / f"{case_id}.md"
+            if note.exists():
+                note.unlink()
+                files.append(f"notes/{case_id}.md")
+        return files
+
+
+def source_notices(config: Config, today: date) -> list[Problem]:
+    """What each source's declaration says about its settings today (a pinned API version
+    near its end of life): warnings located at the setting."""
     notices = []
-    for source in config.sources:
+    for index, source in enumerate(config.sources):
         spec = declared(type(source))
         if spec.notices is not None:
-            notices += [f"{source.key}: {text}" for text in spec.notices(source, today)]
+            for field_name, text in spec.notices(source, today):
+                notices.append(Problem("heard.toml", None, f"sources[{index}].{field_name}", text))
     return notices

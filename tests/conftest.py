@@ -27,6 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data"
 
+
+def shared_data(name: str) -> Path:
+    """A file of ../shared/data (real public data, read by tests only); the test is skipped,
+    saying why, on a checkout without ../shared beside it."""
+    path = DATA / name
+    if not path.is_file():
+        pytest.skip(f"sample data not found: {path} (../shared/data, see its README.md)")
+    return path
+
+
 BASE_CONFIG = """\
 [site]
 title = "Test Co — we heard you"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from generator import __version__
 from generator.record.times import parse_instant
 from tests.conftest import ROOT, SiteFactory, case, ev, heard, snapshot, write_lines
 
@@ -77,7 +79,10 @@ def test_bad_line_stops_the_build_with_one_line_and_keep_going_skips_it(
     out = tmp_path / "out"
     result = heard("build", "--site", root, "--out", out, "--now", NOW)
     assert result.exit_code == 1
-    assert result.stderr == "content/cases/2026-11.jsonl:3: events: required\n"
+    assert result.stderr == (
+        "content/cases/2026-11.jsonl:3: events: required\n"
+        "content/cases: fix these lines, or pass --keep-going\n"
+    )
     assert not out.exists()
     kept = heard("build", "--site", root, "--out", out, "--now", NOW, "--keep-going")
     assert kept.exit_code == 0
@@ -260,7 +265,8 @@ def test_python_dash_m_and_console_script() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "generator", "--version"], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "heard, version 0.1.0"
+    assert out.stdout.strip() == f"heard, version {__version__}"
+    assert version("heard") == __version__  # pyproject.toml and the package agree
     script = Path(sys.executable).parent / "heard"
     if script.exists():
         assert "build" in subprocess.run([script, "--help"], capture_output=True, text=True).stdout

@@ -97,6 +97,37 @@ def test_praise_is_kept_apart_and_its_replies_too() -> None:
     assert [p.native_id for p in outcome.praise] == ["1"]
 
 
+def test_the_brands_own_handle_is_never_a_complaint_word() -> None:
+    """The sample config's `@help@social.example`: "help" is a complaint word, but a
+    mention of the brand is not something the customer said."""
+    config = parse_config(
+        BASE_CONFIG.replace("[accounts]\n", '[accounts]\nmastodon = ["@help@social.example"]\n')
+    )
+    record: dict[str, Case] = {}
+    outcome = Threader(config, record, at(1000)).apply(
+        "mastodon",
+        [
+            post("1", 0, "@ann@social.example", "@help thanks, great service!"),
+            post("2", 1, "@bo@other.example", "@help@social.example love the new app"),
+            post("3", 2, "@cy@social.example", "@help the app won't start, please help"),
+        ],
+        [],
+    )
+    assert [p.native_id for p in outcome.praise] == ["1", "2"]
+    assert list(record) == ["mastodon-3"]
+
+
+def test_a_sources_own_verdict_on_praise_wins_over_the_text() -> None:
+    record, outcome = run(
+        [
+            post("1", 0, "rev1", "Thanks! Great app", praise=False, rating=2, title="2 stars"),
+            post("2", 1, "rev2", "Why is this still broken?", praise=True, rating=5),
+        ]
+    )
+    assert list(record) == ["x-1"]
+    assert [p.native_id for p in outcome.praise] == ["2"]
+
+
 def test_brand_posts_outside_a_thread_are_not_complaints() -> None:
     record, outcome = run([post("1", 0, "TestCare", "Maintenance tonight 2-4am")])
     assert record == {}

@@ -33,7 +33,7 @@ def test_readme_lists_every_command() -> None:
     from generator.cli import main
 
     readme = (ROOT / "README.md").read_text("utf-8")
-    documented = set(re.findall(r"^\| `heard (\w+)", readme, re.MULTILINE))
+    documented = set(re.findall(r"^\| `heard ([\w-]+)", readme, re.MULTILINE))
     assert documented == set(main.commands)
 
 
@@ -46,3 +46,19 @@ def test_every_source_type_and_import_format_has_its_section() -> None:
     declared = {spec.type for spec in SOURCES} | {f.name for f in FORMATS}
     assert declared - headed == set(), "undocumented in docs/sources.md"
     assert headed - declared == set(), "documented but not declared"
+
+
+def test_the_code_points_only_at_files_that_exist() -> None:
+    """Docstrings and comments that name a file of the project name one that is there."""
+    named = re.compile(
+        r"\b((?:generator|docs|tests|bench|themes)/[\w./-]+\.(?:py|md|js|html|css|toml|yml))"
+    )
+    missing = []
+    for path in sorted((ROOT / "generator").rglob("*")):
+        if path.suffix not in {".py", ".js", ".html", ".css"}:
+            continue
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            for target in named.findall(line):
+                if not (ROOT / target).exists():
+                    missing.append(f"{path.relative_to(ROOT)}:{number}: {target}")
+    assert missing == []

@@ -1439,7 +1439,7 @@ def test_bug_year_before_1000_survives_an_import(tmp_path: Path, template: Path)
     result = heard("import", "--site", site, source)
     # refused up front (heard keeps four-digit years from 1900), nothing written
     assert result.exit_code == 1
-    assert result.stderr == f"{source}:1: events[0].at: not an ISO 8601 time with a zone\n"
+    assert result.stderr == f"{source}:1: events[0].at: year 999 is out of range (1900 to 9998)\n"
     assert snapshot(site) == before
 
 

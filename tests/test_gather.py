@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -240,13 +241,49 @@ def test_a_gather_fills_the_record_and_a_second_adds_nothing(
     )
     summary = json.loads((out / "api/summary.json").read_text("utf-8"))
     assert summary["all_time"]["cases"] == 5
-    # a second gather adds nothing to the record
-    cases_before = snapshot(root / "content/cases")
+    # a second gather adds nothing to the record, and writes no committed file
+    content_before = snapshot(root / "content")
     again = gather(root, NOW.replace(hour=13), environ=ENV, client_options=FAST)
     assert sum(s.new_events for s in again.sources) == 0
-    assert snapshot(root / "content/cases") == cases_before
+    assert again.files == []
+    assert snapshot(root / "content") == content_before
+    status = json.loads((root / ".heard-cache/gather-status.json").read_text("utf-8"))
+    assert status["github"]["last_good"] == "2024-05-10T13:00:00Z"
+
+
+def test_quiet_hours_commit_nothing_yet_a_build_from_git_is_never_falsely_stale(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """Hourly gathers with nothing new change no committed file; the committed last good
+    gather is refreshed at most every stale_after / 2 (default 6 h: every 3 h), so a build
+    from a fresh clone (no .heard-cache) within stale_after says nothing false."""
+    serve(httpserver)
+    root = make_site(tmp_path, httpserver)
+    gather(root, NOW, environ=ENV, client_options=FAST)
+    committed = snapshot(root / "content")
+    changed_at = []
+    for hour in range(13, 19):
+        report = gather(root, NOW.replace(hour=hour), environ=ENV, client_options=FAST)
+        assert report.failed == []
+        if snapshot(root / "content") != committed:
+            changed_at.append(hour)
+            committed = snapshot(root / "content")
+            assert report.files == sorted(
+                f"content/state/{key}.json" for key in ("github", "mastodon", "rss")
+            )
+        else:
+            assert report.files == []
+    assert changed_at == [15, 18]  # 3 h after 12:00, then 3 h after 15:00
     state = json.loads((root / "content/state/github.json").read_text("utf-8"))
-    assert state["last_good"] == "2024-05-10T13:00:00Z"
+    assert set(state) == {"source", "channel", "cursor", "last_good"}
+    assert state["last_good"] == "2024-05-10T18:00:00Z"
+    # a fresh clone: no local status; built 5 h 59 min later, nothing is stale
+    shutil.rmtree(root / ".heard-cache")
+    out = tmp_path / "out"
+    assert (
+        heard("build", "--site", root, "--out", out, "--now", "2024-05-10T23:59:00Z").exit_code == 0
+    )
+    assert "Not gathered recently" not in (out / "index.html").read_text("utf-8")
 
 
 def test_a_failing_source_leaves_the_others_saved_and_its_cursor_untouched(
@@ -272,11 +309,11 @@ def test_a_failing_source_leaves_the_others_saved_and_its_cursor_untouched(
     assert "expected JSON, got an HTML page" in result.stderr
     assert snapshot(root / "content/cases") == cases_before
     after = json.loads((root / "content/state/github.json").read_text("utf-8"))
-    assert after["cursor"] == github_state["cursor"]
-    assert after["last_good"] == github_state["last_good"]
-    assert after["last_error_at"] == "2024-05-10T14:00:00Z"
-    mastodon = json.loads((root / "content/state/mastodon.json").read_text("utf-8"))
-    assert mastodon["last_good"] == "2024-05-10T14:00:00Z"
+    assert after == github_state
+    status = json.loads((root / ".heard-cache/gather-status.json").read_text("utf-8"))
+    assert status["github"]["last_error_at"] == "2024-05-10T14:00:00Z"
+    assert status["github"]["last_good"] == "2024-05-10T12:00:00Z"
+    assert status["mastodon"]["last_good"] == "2024-05-10T14:00:00Z"
 
 
 @pytest.mark.parametrize(

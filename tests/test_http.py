@@ -13,6 +13,7 @@ from generator.gather.sources.http import (
     HttpClient,
     HttpError,
     MetaUsage,
+    hourly_quota,
     meta_pause,
     meta_usage,
     wait_from_headers,
@@ -95,6 +96,10 @@ def test_a_plain_403_is_not_retried(httpserver: HTTPServer) -> None:
         ({"x-ratelimit-reset": "2024-05-01T10:02:00.000Z"}, 120.0),  # Mastodon: ISO 8601
         ({"x-ratelimit-reset": "42"}, 42.0),  # Reddit: seconds from now
         ({"ratelimit-reset": "1714557610"}, 10.0),  # Bluesky: epoch seconds
+        # App Store Connect: a rolling hour with no reset time; none left means an hour
+        ({"x-rate-limit": "user-hour-lim:3600;user-hour-rem:0;"}, 3600.0),
+        ({"x-rate-limit": "user-hour-lim:3600;user-hour-rem:3121;"}, None),
+        ({"x-rate-limit": "user-hour-lim:3600;"}, None),
         (
             {
                 "x-business-use-case-usage": '{"1": [{"type": "pages", "call_count": 100, '
@@ -109,6 +114,100 @@ def test_a_plain_403_is_not_retried(httpserver: HTTPServer) -> None:
 def test_each_providers_reset_header(headers: dict[str, str], wait: float | None) -> None:
     now = 1714557600.0  # 2024-05-01T10:00:00Z
     assert wait_from_headers(headers, now) == wait
+
+
+@pytest.mark.parametrize(
+    ("value", "quota"),
+    [
+        ("user-hour-lim:3600;user-hour-rem:3121;", (3600, 3121)),
+        ("user-hour-rem:0; user-hour-lim:3500", (3500, 0)),
+        ("user-hour-lim:3600", None),
+        ("plenty", None),
+    ],
+)
+def test_app_store_connects_hourly_quota_is_read(value: str, quota: tuple[int, int] | None) -> None:
+    assert hourly_quota({"x-rate-limit": value}) == quota
+
+
+def _quota_server(server: HTTPServer, remaining: list[int]) -> None:
+    left = iter(remaining)
+
+    def answer(_request: Request) -> Response:
+        header = f"user-hour-lim:3600;user-hour-rem:{next(left)};"
+        return Response("{}", headers={"X-Rate-Limit": header}, content_type="application/json")
+
+    server.expect_request("/reviews").respond_with_handler(answer)
+
+
+def test_an_hourly_quota_used_up_stops_before_the_next_request(httpserver: HTTPServer) -> None:
+    _quota_server(httpserver, [1, 0, 3600])
+    sleeps = Sleeps()
+    with HttpClient(httpserver.url_for("/"), sleep=sleeps, clock=lambda: 1000.0) as client:
+        client.get("reviews")
+        client.get("reviews")  # the answer says none are left
+        with pytest.raises(SourceError) as caught:
+            client.get("reviews")
+    assert str(caught.value).endswith(
+        "/reviews: no requests left of the 3600 allowed per rolling hour (X-Rate-Limit"
+        " user-hour-rem:0); not sent, try again in an hour"
+    )
+    assert caught.value.status == 429
+    assert len(httpserver.log) == 2 and sleeps == []
+
+
+def test_an_hourly_quota_used_up_is_waited_out_when_allowed(httpserver: HTTPServer) -> None:
+    _quota_server(httpserver, [0, 3599])
+    sleeps = Sleeps()
+    moments = iter([1000.0, 1600.0])  # noted at 1000 s; the next request at 1600 s
+    client = HttpClient(
+        httpserver.url_for("/"), sleep=sleeps, clock=lambda: next(moments), max_wait=3600
+    )
+    with client:
+        client.get("reviews")
+        client.get("reviews")
+    assert sleeps == [3000.0]  # the rest of the rolling hour
+    assert len(httpserver.log) == 2
+
+
+def test_a_429_with_quota_left_backs_off(httpserver: HTTPServer) -> None:
+    # Apple's forums report 429s under parallel load while X-Rate-Limit shows quota left.
+    answers = iter(
+        [
+            Response('{"errors": [{"status": "429", "code": "RATE_LIMIT_EXCEEDED"}]}', 429,
+                     {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3121;"},
+                     content_type="application/json"),
+            Response("{}", 200, content_type="application/json"),
+        ]
+    )  # fmt: skip
+    httpserver.expect_request("/reviews").respond_with_handler(lambda _r: next(answers))
+    sleeps = Sleeps()
+    with HttpClient(httpserver.url_for("/"), sleep=sleeps, jitter=lambda: 0.0) as client:
+        assert client.get("reviews").data == {}
+    assert sleeps == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"error": {"code": 403, "message": "The caller does not have permission",
+                    "status": "PERMISSION_DENIED"}}, ": The caller does not have permission"),
+        ({"errors": [{"status": "401", "code": "NOT_AUTHORIZED",
+                      "title": "Authentication credentials are missing or invalid.",
+                      "detail": "Provide a properly configured and signed bearer token."}]},
+         ": Provide a properly configured and signed bearer token."),
+        ({"errors": [{"status": "403", "code": "FORBIDDEN_ERROR"}]}, ": FORBIDDEN_ERROR"),
+        ({"errors": []}, ""),
+    ],
+)  # fmt: skip
+def test_google_and_apple_error_bodies_give_the_reason(
+    httpserver: HTTPServer, body: object, reason: str
+) -> None:
+    httpserver.expect_request("/x").respond_with_json(body, status=403)
+    client = HttpClient(httpserver.url_for("/"), sleep=Sleeps())
+    with client, pytest.raises(SourceError) as caught:
+        client.get("x")
+    assert str(caught.value).endswith(f"/x: HTTP 403{reason}")
+    assert caught.value.status == 403
 
 
 BUC = "x-business-use-case-usage"
@@ -171,11 +270,12 @@ def test_a_graph_error_is_one_line_and_keeps_its_code(httpserver: HTTPServer) ->
 
 
 def test_a_graph_error_of_odd_shape_still_reads(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/x").respond_with_json({"error": {"code": "4", "message": 7}}, 400)
+    body = {"error": {"type": "OAuthException", "code": "4", "message": 7}}
+    httpserver.expect_request("/x").respond_with_json(body, 400)
     client = HttpClient(httpserver.url_for("/"), sleep=Sleeps())
     with client, pytest.raises(HttpError) as caught:
         client.get("x")
-    assert str(caught.value).endswith("/x: HTTP 400: error (no code)")
+    assert str(caught.value).endswith("/x: HTTP 400: error (OAuthException, no code)")
     assert len(httpserver.log) == 1  # a code given as text is no rate-limit code
 
 

@@ -24,10 +24,13 @@ from werkzeug import Request, Response
 from generator.gather.run import gather
 from generator.record.store import load_record
 from tests import (
+    test_source_app_store,
     test_source_discourse,
     test_source_facebook,
     test_source_feed,
     test_source_github,
+    test_source_google_business,
+    test_source_google_play,
     test_source_instagram,
     test_source_mastodon,
 )
@@ -41,6 +44,9 @@ SCENARIOS: list[Scenario] = [
     test_source_mastodon.SCENARIO,
     test_source_discourse.SCENARIO,
     test_source_feed.SCENARIO,
+    test_source_google_business.SCENARIO,
+    test_source_app_store.SCENARIO,
+    test_source_google_play.SCENARIO,
     test_source_facebook.SCENARIO,
     test_source_instagram.SCENARIO,
 ]
@@ -166,8 +172,9 @@ def test_a_fault_changes_nothing_and_stops_no_other_source(
     assert f"error: {scenario.type}: " in result.stderr
     assert snapshot(root / "content/cases") == cases_before
     assert json.loads(state_file.read_text("utf-8"))["cursor"] == cursor
-    other = json.loads((root / "content/state/other.json").read_text("utf-8"))
-    assert other["last_good"] == "2026-11-30T12:00:00Z"
+    status = json.loads((root / ".heard-cache/gather-status.json").read_text("utf-8"))
+    assert status["other"]["last_good"] == "2026-11-30T12:00:00Z"
+    assert status[scenario.type]["last_error_at"] == "2026-11-30T12:00:00Z"
     printed = result.output + result.stderr
     for secret in scenario.env.values():
         assert secret not in printed

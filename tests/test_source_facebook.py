@@ -743,21 +743,22 @@ def test_heard_check_warns_about_the_pinned_version(make_site: SiteFactory) -> N
     root = make_site(config=config)
     report = pipeline.check(root, today=date(2026, 12, 1))
     assert report.problems == []
-    assert report.notices == [
-        "facebook: api_version: Graph API v10.0 passed its end of life on 2023-06-08: Meta"
-        " answers such calls with a newer version or refuses them; pin a newer api_version"
-        " (newest known: v26.0)"
+    assert [str(w) for w in report.warnings] == [
+        "heard.toml: sources[0].api_version: Graph API v10.0 passed its end of life on"
+        " 2023-06-08: Meta answers such calls with a newer version or refuses them; pin a"
+        " newer api_version (newest known: v26.0)"
     ]
-    assert (
-        pipeline.check(root, today=date(2023, 4, 1))
-        .notices[0]
-        .startswith(
-            "facebook: api_version: Graph API v10.0 reaches its end of life on 2023-06-08 (in 68"
-        )
+    early = pipeline.check(root, today=date(2023, 4, 1)).warnings
+    assert str(early[0]).startswith(
+        "heard.toml: sources[0].api_version: Graph API v10.0 reaches its end of life on"
+        " 2023-06-08 (in 68 days)"
     )
     result = heard("check", "--site", root)
-    assert result.exit_code == 0  # a notice, not a problem
-    assert "warning: facebook: api_version: Graph API v10.0 passed its end of life" in result.stderr
+    assert result.exit_code == 0  # a warning, not a problem
+    assert (
+        "warning: heard.toml: sources[0].api_version: Graph API v10.0 passed its end of life"
+        in result.stderr
+    )
 
 
 def test_the_token_variable_must_be_set(connect: Connect) -> None:

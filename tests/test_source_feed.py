@@ -10,11 +10,13 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import html
+import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
@@ -26,7 +28,8 @@ from werkzeug import Request, Response
 from generator.gather.sources.base import SourceError
 from generator.gather.sources.feed import FeedEntries, FeedSettings
 from generator.gather.sources.http import HttpClient
-from tests.conftest import Sleeps
+from generator.record.store import load_record
+from tests.conftest import Sleeps, heard, snapshot
 from tests.support.contract import Complaint
 
 PATH = "/reviews/"
@@ -313,12 +316,70 @@ def test_not_a_feed(
     assert feed_error(make_client()) == "rss: /reviews/: not an RSS or Atom feed"
 
 
-def test_a_feed_cut_short_keeps_the_entries_it_has(
+@pytest.mark.parametrize("where", ["between items", "inside an item"])
+def test_a_feed_cut_short_is_a_failure_not_a_partial_gather(
+    httpserver: HTTPServer, make_client: ClientFactory, where: str
+) -> None:
+    """A dropped connection whose end looked like the body's end (HTTP 200, the length
+    matching): the entries before the cut would be kept, and a cursor moved past the newest
+    of them would never come back for the rest."""
+    second = RSS_FEED.index("<item>", RSS_FEED.index("review-1"))
+    end = second if where == "between items" else RSS_FEED.index("</title>", second)
+    cut = RSS_FEED[:end]
+    httpserver.expect_request(PATH).respond_with_data(cut, content_type=RSS_TYPE)
+    message = feed_error(make_client())
+    assert message.startswith("rss: /reviews/: the feed does not parse to its end (")
+    assert message.endswith("nothing gathered from it")
+
+
+def test_a_malformed_but_whole_feed_is_still_read(
     httpserver: HTTPServer, make_client: ClientFactory
 ) -> None:
-    cut = RSS_FEED[: RSS_FEED.index("<item>", RSS_FEED.index("review-1"))]
+    """Feeds in the wild carry a bare '&' or a stray tag; feedparser reads them leniently,
+    and a feed that ends with its root element was not cut short."""
+    sloppy = rss(
+        item("r-1", "Fish & chips cold", "Cold & late <b>again", "Wed, 01 May 2024 10:00:00 GMT")
+    )
+    httpserver.expect_request(PATH).respond_with_data(sloppy, content_type=RSS_TYPE)
+    assert [p.native_id for p in gather(make_client).posts] == ["r-1"]
+
+
+def test_a_cut_feed_changes_nothing_and_the_next_whole_one_loses_nothing(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "heard.toml").write_text(
+        f'[site]\ntitle = "T"\nbrand = "B"\n\n[[sources]]\ntype = "rss"\nurl = "{httpserver.url_for(PATH)}"\n',
+        encoding="utf-8",
+    )
+    old = item("old", "Old", "Still waiting for my refund", "Mon, 29 Apr 2024 10:00:00 GMT")
+    httpserver.expect_request(PATH).respond_with_data(rss(old), content_type=RSS_TYPE)
+    assert heard("gather", "--site", root, "--now", "2024-05-02T00:00:00Z").exit_code == 0
+    before = snapshot(root / "content")
+    whole = rss(
+        item("new-1", "One", "Broken again", "Wed, 01 May 2024 10:00:00 GMT"),
+        item("new-2", "Two", "Still no answer", "Wed, 01 May 2024 11:00:00 GMT"),
+        old,
+    )
+    httpserver.clear()
+    cut = whole[: whole.index("Still no answer")]  # the connection dropped mid-entry
     httpserver.expect_request(PATH).respond_with_data(cut, content_type=RSS_TYPE)
-    assert [p.native_id for p in gather(make_client).posts] == ["review-1"]
+    failed = heard("gather", "--site", root, "--now", "2024-05-02T01:00:00Z")
+    assert failed.exit_code == 1
+    assert "the feed does not parse to its end" in failed.stderr
+    assert snapshot(root / "content/cases") == {
+        k.removeprefix("cases/"): v for k, v in before.items() if k.startswith("cases/")
+    }
+    state = "state/rss.json"
+    assert (
+        json.loads(snapshot(root / "content")[state])["cursor"]
+        == json.loads(before[state])["cursor"]
+    )
+    httpserver.clear()
+    httpserver.expect_request(PATH).respond_with_data(whole, content_type=RSS_TYPE)
+    assert heard("gather", "--site", root, "--now", "2024-05-02T02:00:00Z").exit_code == 0
+    assert sorted(load_record(root).cases) == ["reviews-new-1", "reviews-new-2", "reviews-old"]
 
 
 def test_an_empty_feed_is_fine(httpserver: HTTPServer, make_client: ClientFactory) -> None:

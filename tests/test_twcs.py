@@ -22,10 +22,10 @@ import pytest
 from generator.errors import HeardError
 from generator.gather.imports.twcs import _agent, read_twcs
 from generator.record.model import Case, case_to_line
+from tests.conftest import shared_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CLEAN = DATA / "twcs_head5000.csv"
-RAW = DATA / "raw" / "twcs_head5000_as_published.csv"
+CLEAN = "twcs_head5000.csv"
+RAW = "raw/twcs_head5000_as_published.csv"
 
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
 COLUMNS = (
@@ -42,12 +42,6 @@ def write(tmp_path: Path, body: str | bytes, name: str = "t.csv") -> Path:
 
 def lines(cases: list[Case]) -> list[str]:
     return [case_to_line(c) for c in cases]
-
-
-def need(path: Path) -> Path:
-    if not path.is_file():
-        pytest.skip(f"sample data not found: {path} (see ../shared/data/README.md)")
-    return path
 
 
 # --- a known conversation -------------------------------------------------------------
@@ -459,8 +453,8 @@ BRANDS = {
 
 @pytest.mark.parametrize("brand", sorted(BRANDS))
 def test_clean_and_raw_files_give_the_same_cases(brand: str) -> None:
-    clean = read_twcs(need(CLEAN), brand)
-    raw = read_twcs(need(RAW), brand)
+    clean = read_twcs(shared_data(CLEAN), brand)
+    raw = read_twcs(shared_data(RAW), brand)
     assert (clean.tweets, clean.conversations) == (raw.tweets, raw.conversations) == (5000, 1285)
     counts = (len(clean.cases), clean.skipped_missing_parent, clean.skipped_other_brand)
     assert counts == BRANDS[brand]
@@ -471,9 +465,9 @@ def test_clean_and_raw_files_give_the_same_cases(brand: str) -> None:
 def test_the_raw_files_bare_cr_text() -> None:
     # Line 2589 of the raw file holds an unquoted "\r\r" inside tweet 3399's text; the
     # clean file quotes it. Both must give the same case with the same text.
-    assert b"@AskPayPal \r\rI just love" in need(RAW).read_bytes()
-    clean = {c.id: c for c in read_twcs(need(CLEAN), "AskPayPal").cases}
-    raw = {c.id: c for c in read_twcs(RAW, "AskPayPal").cases}
+    assert b"@AskPayPal \r\rI just love" in shared_data(RAW).read_bytes()
+    clean = {c.id: c for c in read_twcs(shared_data(CLEAN), "AskPayPal").cases}
+    raw = {c.id: c for c in read_twcs(shared_data(RAW), "AskPayPal").cases}
     assert lines(list(raw.values())) == lines(list(clean.values()))
     text = raw["x-3399"].events[0].text
     assert text is not None
@@ -537,8 +531,8 @@ def _independent_first_replies(path: Path, brand: str) -> tuple[dict[str, float 
 
 
 def test_first_replies_agree_with_an_independent_computation() -> None:
-    expected, skipped = _independent_first_replies(need(CLEAN), "AppleSupport")
-    result = read_twcs(CLEAN, "AppleSupport")
+    expected, skipped = _independent_first_replies(shared_data(CLEAN), "AppleSupport")
+    result = read_twcs(shared_data(CLEAN), "AppleSupport")
     got: dict[str, float | None] = {}
     for case in result.cases:
         replies = [e.at for e in case.events if e.kind == "reply"]

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, SiteFactory, heard, snapshot
+from tests.conftest import SiteFactory, heard, shared_data, snapshot
 from tests.test_twcs import _independent_first_replies
 
-CLEAN = DATA / "twcs_head5000.csv"
-RAW = DATA / "raw" / "twcs_head5000_as_published.csv"
+CLEAN = "twcs_head5000.csv"
+RAW = "raw/twcs_head5000_as_published.csv"
 NOW = "2017-12-31T00:00:00Z"
 CONFIG = '[site]\ntitle = "T"\nbrand = "{brand}"\n\n[accounts]\nx = ["{brand}"]\n'
 
@@ -40,11 +40,10 @@ def km_median(durations: list[float | None], censor_at: dict[int, float]) -> flo
 def test_twcs_import_gives_the_brands_true_median(
     brand: str, make_site: SiteFactory, tmp_path: Path
 ) -> None:
-    if not CLEAN.exists():
-        pytest.skip(f"{CLEAN} not present")
-    expected, _ = _independent_first_replies(CLEAN, brand)
+    clean = shared_data(CLEAN)
+    expected, _ = _independent_first_replies(clean, brand)
     root = make_site(config=CONFIG.format(brand=brand))
-    result = heard("import", "--site", root, "--format", "twcs", "--brand", brand, CLEAN)
+    result = heard("import", "--site", root, "--format", "twcs", "--brand", brand, clean)
     assert result.exit_code == 0, result.output
     assert f"{len(expected)} cases read, {len(expected)} new" in result.output
     out = tmp_path / "out"
@@ -67,11 +66,10 @@ def test_twcs_import_gives_the_brands_true_median(
 
 
 def test_the_raw_messy_file_imports_to_the_same_record(make_site: SiteFactory) -> None:
-    if not RAW.exists():
-        pytest.skip(f"{RAW} not present")
+    files = shared_data(CLEAN), shared_data(RAW)
     clean = make_site(config=CONFIG.format(brand="AmazonHelp"), name="clean")
     raw = make_site(config=CONFIG.format(brand="AmazonHelp"), name="raw")
-    for root, path in ((clean, CLEAN), (raw, RAW)):
+    for root, path in zip((clean, raw), files, strict=True):
         got = heard("import", "--site", root, "--format", "twcs", "--brand", "AmazonHelp", path)
         assert got.exit_code == 0, got.output
     assert snapshot(clean / "content") == snapshot(raw / "content")

@@ -27,11 +27,13 @@ from generator.record.store import (
     atomic_write_many,
     load_record,
     load_state,
+    load_status,
     record_changes,
     record_lock,
     refuse_unclean,
+    save_status,
 )
-from generator.record.times import format_instant
+from generator.record.times import format_instant, parse_instant
 
 PRAISE_DIR = Path("content/praise")
 PRIVATE_DIR = Path(".heard-cache/sources")  # login sessions; git-ignored, never published
@@ -143,6 +145,8 @@ def gather(
         cases = dict(record.cases)
         praise_shards, praise_ids = _praise_lines(root)
         threader = Threader(config, cases, now)
+        status = load_status(root)
+        refresh = min(86400, config.policy.stale_after // 2)
         reports: list[SourceReport] = []
         new_states: dict[str, dict[str, Any]] = {}
         for source in chosen:
@@ -150,10 +154,7 @@ def gather(
             result = fetched.result
             report = SourceReport(source.key, source.channel_name)
             report.requests, report.retries = fetched.requests, fetched.retries
-            state = dict(states[source.key])
-            state.update(
-                source=source.key, channel=source.channel_name, last_run=format_instant(now)
-            )
+            local = {"channel": source.channel_name, "last_run": format_instant(now)}
             if isinstance(result, FetchResult):
                 report.posts = len(result.posts)
                 report.usage, report.warnings = dict(result.usage), list(result.warnings)
@@ -169,14 +170,53 @@ def gather(
                     praise_shards.setdefault(month, []).append(
                         _praise_line(source.channel_name, post)
                     )
-                state.update(cursor=result.cursor, last_good=format_instant(now))
+                state = committed_state(states[source.key], source, now, result.cursor, refresh)
+                local["last_good"] = format_instant(now)
             else:
                 report.error = one_line(str(result))
-                state.update(last_error=report.error, last_error_at=format_instant(now))
+                state = committed_state(states[source.key], source, now, None, refresh)
+                local.update(last_error=report.error, last_error_at=format_instant(now))
+                if status.get(source.key, {}).get("last_good"):
+                    local["last_good"] = status[source.key]["last_good"]
+            status[source.key] = local
             new_states[source.key] = state
             reports.append(report)
         files = _write(root, cases, praise_shards, new_states)
+        save_status(root, status)
     return GatherReport(reports, files)
+
+
+def committed_state(
+    old: dict[str, Any],
+    source: SourceConfig,
+    now: datetime,
+    cursor: dict[str, Any] | None,
+    refresh: int,
+) -> dict[str, Any]:
+    """A source's committed state (content/state/<key>.json) after this run.
+
+    It changes only when the cursor moves, or when its last good gather is older than
+    `refresh` (a day, or half of `stale_after` if shorter), so that quiet hours commit
+    nothing while a build from git never shows a false "not gathered recently". Exact run
+    times and errors go to the local status (.heard-cache), not to git. `cursor` None: the
+    source failed (its cursor stays).
+    """
+    state: dict[str, Any] = {"source": source.key, "channel": source.channel_name}
+    if "cursor" in old:
+        state["cursor"] = old["cursor"]
+    if old.get("last_good"):
+        state["last_good"] = old["last_good"]
+    if cursor is None:
+        return state
+    moved = state.get("cursor") != cursor
+    state["cursor"] = cursor
+    try:
+        previous = parse_instant(str(old["last_good"]))
+    except (KeyError, ValueError):
+        previous = None
+    if moved or previous is None or (now - previous).total_seconds() >= refresh:
+        state["last_good"] = format_instant(now)
+    return state
 
 
 def _count(report: SourceReport, outcome: Outcome) -> None:

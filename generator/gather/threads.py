@@ -87,6 +87,7 @@ class Threader:
         self.complaint = [re.compile(p, re.IGNORECASE) for p in rules.complaint]
         self.markers = [m.casefold() for m in rules.fixed_markers]
         self.index: dict[tuple[str, str], str] = {}
+        self._brand_mentions: dict[str, re.Pattern[str]] = {}
         self.brand_posts: set[tuple[str, str]] = set()
         for case in cases.values():
             for event in case.events:
@@ -95,13 +96,30 @@ class Threader:
                     if event.by == "brand":
                         self.brand_posts.add((case.channel, event.post_id))
 
-    def is_praise(self, text: str | None) -> bool:
-        """Positive with no sign of a problem (configurable patterns)."""
+    def is_praise(self, text: str | None, channel: str) -> bool:
+        """Positive with no sign of a problem (configurable patterns).
+
+        Mentions of the brand's own accounts are not words of the post: a brand whose
+        handle is a complaint word (`@help`) must not turn every thank-you into a complaint.
+        """
         if not text:
             return False
-        return any(p.search(text) for p in self.praise) and not any(
-            p.search(text) for p in self.complaint
+        said = self._mentions(channel).sub(" ", text)
+        return any(p.search(said) for p in self.praise) and not any(
+            p.search(said) for p in self.complaint
         )
+
+    def _mentions(self, channel: str) -> re.Pattern[str]:
+        """@-mentions of the brand's accounts on `channel` (with or without their server)."""
+        if channel not in self._brand_mentions:
+            names = {
+                h.strip().lstrip("@").split("@")[0] for h in self.config.accounts.get(channel, [])
+            }
+            alternatives = "|".join(sorted(re.escape(n) for n in names if n)) or r"(?!)"
+            self._brand_mentions[channel] = re.compile(
+                rf"(?<![\w@])@(?:{alternatives})(?:@[\w.-]+)?(?![\w@])", re.IGNORECASE
+            )
+        return self._brand_mentions[channel]
 
     def apply(
         self,
@@ -150,8 +168,9 @@ class Threader:
         return self.config.is_brand(channel, post.author) or bot, bot
 
     def _post(self, channel: str, post: Post, outcome: Outcome, praise_ids: set[str]) -> None:
-        if (channel, post.native_id) in self.index:
-            # seen before: nothing new (edits are not re-recorded)
+        if (channel, post.native_id) in self.index or post.native_id in praise_ids:
+            # seen before: nothing new (edits are not re-recorded; praise a source reads
+            # again, as review sources do, is neither counted nor written twice)
             outcome.skip("already recorded")
             return
         brand, _ = self._brand(channel, post)
@@ -170,7 +189,9 @@ class Threader:
             if brand:
                 outcome.skip("brand post outside a known thread")
                 return
-            if post.praise or (post.praise is None and self.is_praise(text) and not post.title):
+            if post.praise or (
+                post.praise is None and self.is_praise(text, channel) and not post.title
+            ):
                 praise_ids.add(post.native_id)
                 outcome.praise.append(post)
                 return

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from generator.config import Config
-from generator.record.model import Case, Event, Note
+from generator.record.model import BaseState, Case, Event, Note, State
 
 RESPONSE_KINDS = frozenset({"reply", "moved_private", "follow_up", "resolved", "closed"})
 ANSWER_KINDS = frozenset({"reply", "moved_private", "follow_up"})
@@ -37,8 +37,8 @@ class CaseView:
     note: Note | None
     opened: datetime
     steps: tuple[Step, ...]
-    state: str  # with the hidden/removed overlay
-    base_state: str  # open | responded | resolved | closed
+    state: State  # with the hidden/removed overlay
+    base_state: BaseState
     first_response_at: datetime | None
     resolved_at: datetime | None
     hidden_reason: str | None
@@ -96,7 +96,7 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
     ordered = sorted([*record, *from_notes], key=lambda item: (item[0], item[1], item[2]))
     note_word = max((item[0] for item in from_notes), default=None)
 
-    state = "open"
+    state: BaseState = "open"
     answered = False
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -134,7 +134,7 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
             answered = True
         steps.append(Step(event, is_note, counts, applied, bot))
 
-    overlay = "removed" if removed_reason else "hidden" if hidden_reason else state
+    overlay: State = "removed" if removed_reason else "hidden" if hidden_reason else state
     return CaseView(
         case=case,
         note=note,

@@ -36,7 +36,10 @@ EventKind = Literal[
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 By = Literal["customer", "brand", "system"]
 State = Literal["open", "responded", "resolved", "closed", "hidden", "removed"]
-STATES: tuple[str, ...] = State.__args__  # type: ignore[attr-defined]
+"""A case's derived state (never stored): DESIGN.md's lifecycle."""
+BaseState = Literal["open", "responded", "resolved", "closed"]
+"""The state under the hidden/removed overlay."""
+STATES: tuple[State, ...] = State.__args__  # type: ignore[attr-defined]
 NoteStatus = Literal["resolved", "closed", "hidden", "removed", "reopened", "note"]
 
 URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z", re.IGNORECASE)  # no space, no control
@@ -53,8 +56,8 @@ def _instant(value: object) -> object:
         raise PydanticCustomError("instant", NOT_AN_INSTANT)
     try:
         return parse_instant(value)
-    except ValueError:
-        raise PydanticCustomError("instant", NOT_AN_INSTANT) from None
+    except ValueError as exc:
+        raise PydanticCustomError("instant", str(exc) or NOT_AN_INSTANT) from None
 
 
 def _clean_text(value: str) -> str:

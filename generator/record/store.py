@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ NOTES_DIR = Path("content/notes")
 PAGES_DIR = Path("content/pages")
 STATE_DIR = Path("content/state")
 MANIFEST = STATE_DIR / "record.json"
+STATUS_FILE = Path(".heard-cache/gather-status.json")
 SHARD_RE = re.compile(r"^\d{4}-\d{2}\.jsonl$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 
@@ -65,25 +67,36 @@ def record_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file and a rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import (os.umask can only be read by setting it)
+
+
+def _mode_for(path: Path) -> int:
+    """A rewritten file keeps its mode; a new one gets the usual 0666 less the umask."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
 
 
-def atomic_write_many(files: dict[Path, bytes | None]) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write `data` to `path` via a temp file and a rename: readers see old or new, never half.
+
+    `mode` forces the file's mode (0600 for a private session), else it keeps its own.
+    """
+    atomic_write_many({path: data}, mode=mode)
+
+
+def atomic_write_many(files: dict[Path, bytes | None], *, mode: int | None = None) -> None:
     """Write (or delete, for None) several files: all temp files first, then the renames.
 
-    A failure while writing temp files leaves every target untouched.
+    A failure while writing temp files leaves every target untouched. Files keep their
+    mode (a new one: 0666 less the umask), never the temp file's 0600.
     """
     staged: list[tuple[str, Path]] = []
     try:
@@ -94,6 +107,7 @@ def atomic_write_many(files: dict[Path, bytes | None]) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), _mode_for(path) if mode is None else mode)
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -510,23 +524,68 @@ def load_state(root: Path, key: str) -> dict[str, Any]:
     return data
 
 
+def load_status(root: Path) -> dict[str, dict[str, Any]]:
+    """The local gather status (`.heard-cache/gather-status.json`): per source, its last run,
+    last good gather and last error, exact to the run. Not committed; {} when absent or
+    unreadable (it is only ever a fresher copy of what content/state says)."""
+    try:
+        data = json.loads((root / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+
+
+def save_status(root: Path, status: dict[str, dict[str, Any]]) -> None:
+    """Write the local gather status (after the record and cursors)."""
+    data = json.dumps(status, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    atomic_write(root / STATUS_FILE, data.encode("utf-8"))
+
+
+def _instant_or_none(value: object) -> datetime | None:
+    try:
+        return parse_instant(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
 def last_gathered(root: Path) -> dict[str, dict[str, Any]]:
-    """Per channel: the last good gather and the last error (for the site's notices)."""
-    out: dict[str, dict[str, Any]] = {}
+    """Per channel: the last good gather and the last error (for the site's notices).
+
+    A source's last good gather is the later of the committed one (content/state, written
+    at most every so often) and the local status of this machine's last run; a channel is
+    as fresh as its stalest source.
+    """
+    status = load_status(root)
+    per_source: dict[str, dict[str, Any]] = {}
     folder = root / STATE_DIR
-    if not folder.is_dir():
-        return out
-    for path in sorted(folder.glob("*.json")):
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    for path in paths:
+        if path == root / MANIFEST:
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             channel = str(data["channel"])
-            good = parse_instant(data["last_good"]) if data.get("last_good") else None
-            error_at = parse_instant(data["last_error_at"]) if data.get("last_error_at") else None
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
             continue
-        entry = out.setdefault(channel, {"last_good": None, "last_error_at": None})
-        if good and (entry["last_good"] is None or good < entry["last_good"]):
-            entry["last_good"] = good  # a channel is as fresh as its stalest source
+        per_source[path.stem] = {"channel": channel, **data}
+    for key, local in status.items():
+        if key in per_source and local.get("channel") == per_source[key]["channel"]:
+            per_source[key] = {**per_source[key], "local": local}
+    out: dict[str, dict[str, Any]] = {}
+    for data in per_source.values():
+        local = data.get("local", {})
+        goods = [_instant_or_none(data.get("last_good")), _instant_or_none(local.get("last_good"))]
+        good = max((g for g in goods if g is not None), default=None)
+        errors = [
+            _instant_or_none(data.get("last_error_at")),
+            _instant_or_none(local.get("last_error_at")),
+        ]
+        error_at = max((e for e in errors if e is not None), default=None)
+        entry = out.setdefault(data["channel"], {"last_good": None, "last_error_at": None})
+        if good is not None and (entry["last_good"] is None or good < entry["last_good"]):
+            entry["last_good"] = good
         if error_at and (entry["last_error_at"] is None or error_at > entry["last_error_at"]):
             entry["last_error_at"] = error_at
     return out

@@ -27,6 +27,9 @@ def parse_instant(text: str) -> datetime:
     frac = re.search(r"\.(\d+)", value)
     if frac and len(frac.group(1)) > 6:  # Python keeps microseconds; drop the rest
         value = value.replace(frac.group(0), "." + frac.group(1)[:6], 1)
+    year = int(value[:4])
+    if not MIN_YEAR <= year <= MAX_YEAR:  # four-digit years only: file names depend on it
+        raise ValueError(f"year {year} is out of range ({MIN_YEAR} to {MAX_YEAR})")
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
         if parsed.tzinfo is None:
@@ -34,8 +37,8 @@ def parse_instant(text: str) -> datetime:
         utc = parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValueError(NOT_AN_INSTANT) from None
-    if not MIN_YEAR <= utc.year <= MAX_YEAR:  # four-digit years only: file names depend on it
-        raise ValueError(NOT_AN_INSTANT)
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:  # a zone moved it across the edge of the range
+        raise ValueError(f"year {utc.year} is out of range ({MIN_YEAR} to {MAX_YEAR})")
     return utc
 
 

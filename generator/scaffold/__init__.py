@@ -1,13 +1,17 @@
-"""`heard init`: a new site folder with a config, a little sample content and a README."""
+"""`heard init`: a new site folder with a config, a little sample content, a README and
+the two workflows; `heard workflows` rewrites those from heard.toml."""
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
 from generator import __version__
+from generator.config import Config, parse_config
 from generator.errors import HeardError
-from generator.record.store import atomic_write
+from generator.record.model import Case
+from generator.record.store import atomic_write, parse_case_line
 
 CONFIG = """\
 # heard.toml: who you are, where you answer, and what you promise.
@@ -81,26 +85,101 @@ Build the site with `heard build` (it goes to `_site/`); check everything with `
 """
 
 
-def workflow(name: str) -> str:
-    """A workflow for a new site, installing this version of heard."""
+REPOSITORY = "https://github.com/heard-dev/heard"
+WORKFLOWS = (".github/workflows/publish.yml", ".github/workflows/ci.yml")
+_SPEC = re.compile(r"[^\s\"'`$\\]+(?: [^\s\"'`$\\]+)*")
+
+
+def read_samples() -> list[Case]:
+    """The sample cases `heard init` writes, as cases."""
+    lines = [line for text in CASES.values() for line in text.splitlines() if line.strip()]
+    parsed = [parse_case_line(line, "sample", n) for n, line in enumerate(lines, start=1)]
+    return [case for case in parsed if isinstance(case, Case)]
+
+
+def default_install() -> str:
+    """What a site installs until heard is on PyPI: this version's release tag, from git."""
+    return f"heard @ git+{REPOSITORY}@v{__version__}"
+
+
+def check_install(spec: str) -> str:
+    """A pip requirement or path fit for `pip install "SPEC"` in a workflow."""
+    spec = spec.strip()
+    if not spec or not _SPEC.fullmatch(spec):
+        raise HeardError(
+            f"--install: not a pip requirement or path: {spec!r} (e.g. heard==0.2.0, "
+            f"a wheel's URL, or {default_install()!r})"
+        )
+    return spec
+
+
+def secret_variables(config: Config) -> list[str]:
+    """Every environment variable holding a credential that heard.toml's sources name."""
+    return sorted({name for s in config.sources for _, name in s.credential_variables()})
+
+
+def workflow(name: str, *, install: str, config: Config | None = None) -> str:
+    """A workflow for a site: installing `install`, and (publish.yml) passing exactly the
+    credential variables that the site's heard.toml names, from the repository's secrets."""
     text = resources.files("generator.scaffold").joinpath(f"workflows/{name}").read_text("utf-8")
-    return text.replace("run: __INSTALL__", f'run: pip install "heard=={__version__}"')
+    text = text.replace("run: __INSTALL__", f'run: pip install "{check_install(install)}"')
+    variables = secret_variables(config) if config is not None else []
+    indent = "        "
+    if variables:
+        block = [
+            "env:",
+            "  # Credentials only from secrets, as heard.toml names them.",
+            *(f"  {v}: ${{{{ secrets.{v} }}}}" for v in variables),
+        ]
+    else:
+        block = ["# heard.toml names no credentials yet: `heard workflows` adds them here."]
+    return text.replace(f"{indent}__SECRETS__", "\n".join(indent + line for line in block))
 
 
-def write_skeleton(directory: Path) -> list[Path]:
-    """Write a new site into `directory` (which must not already hold one)."""
+def installed_spec(site_dir: Path) -> str | None:
+    """The install line of an existing publish workflow (to keep it when rewriting)."""
+    try:
+        text = (site_dir / WORKFLOWS[0]).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = re.search(r'run: pip install "([^"]+)"', text) or re.search(
+        r"run: pip install (\S+)\s*$", text, re.MULTILINE
+    )
+    return match.group(1) if match else None
+
+
+def write_workflows(site_dir: Path, config: Config, install: str | None = None) -> list[Path]:
+    """(Re)write the site's two workflows from its heard.toml; returns the files written."""
+    spec = install or installed_spec(site_dir) or default_install()
+    written = []
+    for target in WORKFLOWS:
+        path = site_dir / target
+        atomic_write(path, workflow(Path(target).name, install=spec, config=config).encode())
+        written.append(path)
+    return written
+
+
+def write_skeleton(
+    directory: Path, *, install: str | None = None, empty: bool = False
+) -> list[Path]:
+    """Write a new site into `directory` (which must not already hold one).
+
+    `empty`: no sample cases or note (a brand starting its real record).
+    """
     if (directory / "heard.toml").exists():
         raise HeardError(f"{directory}: already holds a heard site (heard.toml exists)")
+    spec = check_install(install) if install is not None else default_install()
+    config = parse_config(CONFIG)
     files = {
         "heard.toml": CONFIG,
         "README.md": README,
-        "content/notes/mastodon-1001.md": NOTE,
         "content/pages/about.md": ABOUT,
         ".gitignore": "_site/\n.heard-cache/\n",
-        ".github/workflows/publish.yml": workflow("publish.yml"),
-        ".github/workflows/ci.yml": workflow("ci.yml"),
-        **CASES,
+        ".github/workflows/publish.yml": workflow("publish.yml", install=spec, config=config),
+        ".github/workflows/ci.yml": workflow("ci.yml", install=spec, config=config),
     }
+    if not empty:
+        files |= {"content/notes/mastodon-1001.md": NOTE, **CASES}
     written = []
     for name in files:
         path = directory / name

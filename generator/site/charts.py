@@ -6,11 +6,14 @@ the theme's job; labels are escaped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
+
+_CHAR = 7  # the width of a character of the charts' 12 px labels, in drawing units
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +29,22 @@ class Bar:
 def bar_chart(bars: Sequence[Bar], *, title: str, ident: str, width: int | None = None) -> Markup:
     """Vertical bars with a label under each and the note above it.
 
-    The drawing is as wide as its bars need (at most 640), so that on a phone, where it is
-    scaled to the screen, its labels shrink as little as possible.
+    The drawing has its own size (as wide as its bars need, at most 480) and is only ever
+    scaled down to fit the page, never up: one month of data stays one modest bar with
+    12 px labels. Labels that would run into each other are thinned to every k-th (the
+    table below each chart has them all).
     """
     if width is None:
-        width = min(640, 40 + 100 * max(len(bars), 1))
+        width = min(480, 40 + 80 * max(len(bars), 1))
     height, top, bottom, left = 220, 24, 40, 8
     plot = height - top - bottom
     peak = max((b.value for b in bars if b.value), default=0.0) or 1.0
     slot = (width - 2 * left) / max(len(bars), 1)
+    widest = max((len(b.label) for b in bars), default=1) * _CHAR + 6
+    every = max(1, math.ceil(widest / slot))
     parts = [
-        f'<svg class="chart" role="img" aria-labelledby="{ident}-t" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" aria-labelledby="{ident}-t" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{ident}-t">{escape(title)}</title>',
         f'<line class="axis" x1="{left}" y1="{top + plot}" x2="{width - left}" y2="{top + plot}"/>',
     ]
@@ -54,16 +61,17 @@ def bar_chart(bars: Sequence[Bar], *, title: str, ident: str, width: int | None 
             label_y = top + plot - h - 4
         else:
             label_y = top + plot - 4
-        if slot >= 7 * len(bar.note) or len(bars) <= 6:
+        if slot >= _CHAR * len(bar.note) + 4:
             # a note that would run into the next bar is left to the table below the chart
             parts.append(
                 f'<text class="note" x="{centre:.1f}" y="{label_y:.1f}" '
                 f'text-anchor="middle">{escape(bar.note)}</text>'
             )
-        parts.append(
-            f'<text class="label" x="{centre:.1f}" y="{top + plot + 16}" '
-            f'text-anchor="middle">{escape(bar.label)}</text>'
-        )
+        if (len(bars) - 1 - i) % every == 0:  # the newest month always has its label
+            parts.append(
+                f'<text class="label" x="{centre:.1f}" y="{top + plot + 16}" '
+                f'text-anchor="middle">{escape(bar.label)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
@@ -77,8 +85,8 @@ def stacked_bars(
     peak = max((d + w for _, d, w in rows), default=0) or 1
     span = width - left - right
     parts = [
-        f'<svg class="chart" role="img" aria-labelledby="{ident}-t" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" role="img" aria-labelledby="{ident}-t" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{ident}-t">{escape(title)}</title>',
     ]
     for i, (label, done, waiting) in enumerate(rows):

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from generator.config import Config
 from generator.meaning.lifecycle import CaseView, Step
+from generator.record.model import State
 from generator.record.times import format_instant
 from generator.site.render import KIND_LABELS, STATE_LABELS, safe_url
 
@@ -34,7 +35,7 @@ ELLIPSIS = "…"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NEWLINES = re.compile(r"\r\n?")
 
-TITLE_PREFIXES = {
+TITLE_PREFIXES: dict[State, str] = {
     "open": "Open",
     "responded": "Answered",
     "resolved": "Fixed",

@@ -71,9 +71,15 @@ def lookup_files(views: Sequence[CaseView]) -> Iterator[tuple[str, bytes]]:
     buckets: list[dict[str, list[list[str]]]] = [{} for _ in range(BUCKETS)]
     for view in views:
         if view.hidden:
-            continue
-        entry = [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
-        for key in sorted(_keys(view)):
+            # Its author pasting the post's link learns it is on the record but hidden
+            # (and counted), not that it "may not be gathered yet". Only the link finds it:
+            # no id, no handle, nothing of the post is published.
+            entry = ["", view.opened.strftime("%Y-%m-%d"), view.channel, "hidden"]
+            keys = {key for key in _keys(view) if key.startswith("u:")}
+        else:
+            entry = [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
+            keys = _keys(view)
+        for key in sorted(keys):
             buckets[fnv1a(key) % BUCKETS].setdefault(key, []).append(entry)
     for number, bucket in enumerate(buckets):
         for entries in bucket.values():

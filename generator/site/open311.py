@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from generator.config import Config
 from generator.gather.channels import display_name
 from generator.meaning.lifecycle import CaseView
+from generator.record.model import State
 from generator.record.times import format_duration, format_instant
 from generator.site.exports import dumps
 from generator.site.feeds import clip
@@ -23,7 +24,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 4000  # GeoReport v2: description is at most 4,000 characters
 MAX_NOTES = 4000
 GROUP = "public complaints"
-STATUS = {
+STATUS: dict[State, Literal["open", "closed"]] = {
     "open": "open",
     "responded": "open",
     "resolved": "closed",

@@ -31,7 +31,7 @@ from generator.config import Config
 from generator.errors import HeardError
 from generator.meaning.lifecycle import CaseView
 from generator.meaning.metrics import Month, distribution, monthly
-from generator.record.model import URL_RE
+from generator.record.model import URL_RE, State
 from generator.record.store import Page
 from generator.record.times import format_duration, format_instant, seconds_between
 from generator.site.charts import Bar, bar_chart, stacked_bars
@@ -54,7 +54,7 @@ _CLEANER = nh3.Cleaner(
     url_schemes={"http", "https", "mailto"},
     link_rel="nofollow noopener",
 )
-STATE_LABELS = {
+STATE_LABELS: dict[State, str] = {
     "open": "Open — no public answer yet",
     "responded": "Answered — not fixed yet",
     "resolved": "Fixed",
@@ -431,14 +431,14 @@ class LedgerRow:
     """Moderation counts for one month and reason."""
 
     month: str
-    action: str  # hidden | removed
+    action: State  # hidden | removed
     reason: str
     count: int
 
 
 def ledger(views: Sequence[CaseView]) -> list[LedgerRow]:
     """Hidden and removed cases counted by month of the decision and reason, newest first."""
-    counts: dict[tuple[str, str, str], int] = {}
+    counts: dict[tuple[str, State, str], int] = {}
     for view in views:
         if view.moderated_at is None:
             continue

@@ -187,6 +187,15 @@ def watch(page: Page) -> Watch:
     return w
 
 
+def open_page(context: BrowserContext, url: str) -> Watch:
+    """Open url in a new page of context, recording what goes wrong."""
+    page = context.new_page()
+    w = watch(page)
+    response = page.goto(url)
+    assert response is None or response.ok, f"{url}: HTTP {response and response.status}"
+    return w
+
+
 ContextFactory = Callable[..., BrowserContext]
 
 

@@ -27,6 +27,7 @@ CASE_ID = "github-402"
 # A second, tiny site: the demo content has no handle with several cases.
 REPEAT_HANDLE = "@sam_repeat"
 REPEAT_IDS = ["x-9001", "x-9002", "x-9003"]
+HIDDEN_ID = "x-9009"
 
 
 def demo_case_url(case_id: str) -> str:
@@ -73,7 +74,21 @@ def repeat_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         for n, cid in enumerate(REPEAT_IDS, start=1)
     ]
+    hidden_post = "https://x.com/troll_99/status/9"
+    items.append(
+        case(
+            HIDDEN_ID,
+            ev("complaint", "2026-11-09T10:00:00Z", url=hidden_post),
+            url=hidden_post,
+            author={"handle": "@troll_99"},
+        )
+    )
     write_lines(root / "content" / "cases" / "2026-11.jsonl", items)
+    notes = root / "content" / "notes"
+    notes.mkdir(parents=True)
+    (notes / f"{HIDDEN_ID}.md").write_text(
+        '---\nstatus: hidden\nat: "2026-11-09T11:00:00Z"\nreason: abuse\n---\n', "utf-8"
+    )
     with serve(build_site(root, root / "_site")) as url:
         yield url
 
@@ -140,6 +155,24 @@ def test_an_unknown_link_gets_a_helpful_message(new_context: ContextFactory, sit
     assert violations == [], format_violations(violations)
     find(w.page, "   ")
     expect(result).to_have_text(re.compile("Paste the link to your post"))
+    assert w.problems() == []
+
+
+def test_a_hidden_posts_author_learns_it_is_hidden_not_missing(
+    new_context: ContextFactory, repeat_site_url: str
+) -> None:
+    w = open_find(new_context, repeat_site_url + "find.html", axe=True)
+    result = w.page.locator("#find-result")
+    find(w.page, "http://www.x.com/troll_99/status/9?s=20")
+    expect(result).to_contain_text("That post is on our record (x, 2026-11-09) but hidden")
+    expect(result).not_to_contain_text("may not be gathered yet")
+    expect(result).not_to_contain_text(HIDDEN_ID)
+    ledger = result.get_by_role("link", name="moderation ledger")
+    expect(ledger).to_have_attribute("href", "ledger.html")
+    violations = axe_violations(w.page)
+    assert violations == [], format_violations(violations)
+    find(w.page, "@troll_99")  # a hidden case is never found by its author's handle
+    expect(result).to_contain_text("No case found")
     assert w.problems() == []
 
 

@@ -6,14 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
     ContextFactory,
-    Watch,
     axe_violations,
     format_violations,
-    watch,
+    open_page,
     with_axe,
 )
 
@@ -41,15 +40,6 @@ UNREACHABLE_SCROLLERS = """() => [...document.querySelectorAll("body *")].filter
 ).map((e) => e.tagName.toLowerCase() + "." + e.className)"""
 
 pages = pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
-
-
-def open_page(context: BrowserContext, url: str) -> Watch:
-    """Open url in a new page of context, recording what goes wrong."""
-    page = context.new_page()
-    w = watch(page)
-    response = page.goto(url)
-    assert response is None or response.ok, f"{url}: HTTP {response and response.status}"
-    return w
 
 
 def check_axe(page: Page, where: str) -> list[str]:

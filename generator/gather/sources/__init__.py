@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.gather.sources import discourse, facebook, feed, github, instagram, mastodon
+from generator.gather.sources import (
+    app_store,
+    discourse,
+    facebook,
+    feed,
+    github,
+    google_business,
+    google_play,
+    instagram,
+    mastodon,
+)
 from generator.gather.sources.base import SourceType
 
 SOURCES: tuple[SourceType[Any], ...] = (
@@ -18,6 +28,9 @@ SOURCES: tuple[SourceType[Any], ...] = (
     mastodon.SOURCE,
     discourse.SOURCE,
     feed.SOURCE,
+    google_business.SOURCE,
+    app_store.SOURCE,
+    google_play.SOURCE,
     facebook.SOURCE,
     instagram.SOURCE,
 )

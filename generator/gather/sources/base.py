@@ -32,7 +32,15 @@ Cursor = dict[str, JSON]
 
 
 class SourceError(Exception):
-    """A source failed (network, HTTP status, unusable answer). One line, no secrets."""
+    """A source failed (network, HTTP status, unusable answer). One line, no secrets.
+
+    `status` is the HTTP status that made it fail, when there was one (a source may then
+    explain what the status means on its channel).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,7 @@ class SourceSettings(BaseModel):
 
 
 _TOKEN = re.compile(r"[\x21-\x7e]+")
+_TEXT = re.compile(r"[\x20-\x7e\t\r\n]+")  # a multi-line credential: a PEM key, a JSON key file
 
 
 class Context:
@@ -209,17 +218,37 @@ class Context:
         Raises SourceError naming the variable (never its value) when it is unset, empty
         or holds characters no credential has.
         """
+        value = self._read(settings, field_name, _TOKEN, "credential", "spaces or control")
+        self.secrets.append(value)
+        return value
+
+    def secret_text(self, settings: SourceSettings, field_name: str) -> str:
+        """Like `secret`, for a credential of several lines (a PEM private key, a JSON key
+        file): printable ASCII and line breaks. The value and each of its lines are
+        scrubbed from every message."""
+        value = self._read(settings, field_name, _TEXT, "key file", "control or non-ASCII")
+        self.keep_secret(value)
+        return value
+
+    def _read(
+        self, settings: SourceSettings, field_name: str, shape: re.Pattern[str], kind: str,
+        odd: str,
+    ) -> str:  # fmt: skip
         variable = getattr(settings, field_name)
         value = self.environ.get(variable, "").strip()
         if not value:
             raise SourceError(f"{settings.key}: {variable} is not set")
-        if not _TOKEN.fullmatch(value):
+        if not shape.fullmatch(value):
             raise SourceError(
-                f"{settings.key}: {variable} holds characters no credential has"
-                " (spaces or control characters)"
+                f"{settings.key}: {variable} holds characters no {kind} has ({odd} characters)"
             )
-        self.secrets.append(value)
         return value
+
+    def keep_secret(self, value: str) -> None:
+        """Scrub `value`, and each of its lines of 8 characters or more, from every message
+        (a credential derived at run time: an access token, a key inside a key file)."""
+        lines = [line.strip() for line in value.splitlines()]
+        self.secrets.extend([value, *(line for line in lines if len(line) >= 8)])
 
     def private_file(self, settings: SourceSettings, name: str) -> Path | None:
         """A file the source may keep between runs outside content/ (a login session), or
@@ -269,7 +298,8 @@ class SourceType(Generic[S]):
     - `global_ids`: its native ids are unique across sources of its type (feed entry ids),
       so two of them may file cases under one channel;
     - `notices`: what `heard check` should warn about in settings that work today but will
-      not for long (a pinned API version near its end of life), given today's date.
+      not for long (a pinned API version near its end of life), given today's date, as
+      (settings field, message) pairs.
     """
 
     settings: type[S]
@@ -279,7 +309,7 @@ class SourceType(Generic[S]):
     credentials: tuple[str, ...] = ()
     summary: str = ""
     global_ids: bool = False
-    notices: Callable[[S, date], list[str]] | None = None
+    notices: Callable[[S, date], list[tuple[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         _DECLARED[self.settings] = self

@@ -70,7 +70,7 @@ from generator.gather.sources.helpers import (
     counted,
     graph_list,
     newest_first_past,
-    read_cursor,
+    parse,
     version_notices,
 )
 from generator.gather.sources.http import HttpClient, HttpError
@@ -159,7 +159,7 @@ class FacebookPage:
         return counted(self.name, self.client, lambda: self._fetch(cursor))
 
     def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        state = read_cursor(_State, cursor)
+        state = parse(_State, dict(cursor), "cursor")
         run = WindowRun.start(
             self.client,
             self.config.api_version,

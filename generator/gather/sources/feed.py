@@ -22,7 +22,10 @@ An entry becomes a Post with:
 The cursor is ``{"etag": <last ETag>, "seen": <newest entry time, ISO 8601>}``; entries
 not newer than ``seen`` are skipped on the next fetch. A body feedparser cannot read as
 a feed (flagged bozo, or no feed version, and without entries) is a SourceError
-``<name>: <url path>: not an RSS or Atom feed``.
+``<name>: <url path>: not an RSS or Atom feed``; a feed that is not well-formed XML to its
+end and lacks its closing root element (cut short inside an item) is a SourceError too,
+so nothing partial is stored and the cursor does not move; a malformed but whole feed is
+read leniently.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import hashlib
 import io
 import re
 import time
+import xml.sax
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -55,6 +59,7 @@ from generator.gather.sources.http import Answer, HttpClient
 from generator.record.times import format_instant, parse_instant
 
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
+_ENDED = re.compile(rb"</\s*(?:rss|feed|rdf:RDF)\s*>\s*(?:<!--.*?-->\s*)*\Z", re.I | re.S)
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
@@ -183,6 +188,16 @@ class FeedEntries:
         entries = list(parsed.get("entries") or [])
         if not entries and (parsed.get("bozo") or not parsed.get("version")):
             raise SourceError(f"{where}: not an RSS or Atom feed")
+        broken = parsed.get("bozo_exception")
+        if isinstance(broken, xml.sax.SAXParseException) and not _ENDED.search(answer.data):
+            # Cut short (a dropped connection whose end looked like the body's end): the
+            # entries read so far may be partial, and a cursor moved past them would never
+            # come back for the rest. Nothing is taken from it. (A feed that is malformed
+            # but whole, ending with its root element, is read leniently as feedparser can.)
+            raise SourceError(
+                f"{where}: the feed does not parse to its end ({one_line(broken.getMessage())},"
+                f" line {broken.getLineNumber()}); nothing gathered from it"
+            )
 
         seen: datetime | None = None
         raw_seen = cursor.get("seen")

@@ -1,26 +1,29 @@
-"""What sources share besides HTTP: the base of API answer models, lists of names, turning
-a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the plain text
-heard stores (never markup: public text is shown escaped, as text), and what the sources
-on Meta's Graph API (Facebook Pages, Instagram) share: its versions and their sunsets,
-its paged lists, and the watermark of a thread re-read on every run."""
+"""What sources share besides HTTP: the base of API answer models, lists of names,
+turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
+plain text heard stores (never markup: public text is shown escaped, as text), reviews
+and the brand's public reply to them, OAuth 2.0 token exchanges, and what the sources on
+Meta's Graph API (Facebook Pages, Instagram) share: its versions and their ends of life,
+its paged lists, and the watermarks of threads re-read on every run."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from generator.errors import describe, kind_of, matching
-from generator.gather.sources.base import FetchResult, SourceError
-from generator.gather.sources.http import HttpClient
+from generator.gather.sources.base import FetchResult, Post, SourceError, SourceSettings
 from generator.record.model import Instant
 from generator.record.times import format_instant
+
+if TYPE_CHECKING:
+    from generator.gather.sources.http import HttpClient
 
 
 class ApiModel(BaseModel):
@@ -88,6 +91,189 @@ def html_to_text(markup: str | None) -> str | None:
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip() or None
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+class ReviewSettings(SourceSettings):
+    """What every review source has: the star threshold between complaint and praise."""
+
+    star_threshold: Annotated[int, Field(ge=1, le=5)] = 3
+    """A review with this many stars or fewer is a complaint; more is praise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One review as a store gives it, with the brand's public reply if there is one.
+
+    `at` and `reply_at` are the provider's own times (never made up): which field each
+    comes from, and its caveat, is the source's to say.
+    """
+
+    id: str
+    at: datetime
+    stars: int | None
+    text: str | None
+    title: str | None = None
+    author_name: str | None = None
+    url: str | None = None
+    reply: str | None = None
+    reply_at: datetime | None = None
+
+
+def review_praise(stars: int | None, threshold: int) -> bool | None:
+    """Stars above the threshold are praise (True), at or below a complaint (False);
+    unknown stars give no verdict (None: the shared code judges the text)."""
+    if stars is None:
+        return None
+    return stars > threshold
+
+
+def reply_id(review_id: str) -> str:
+    """The native id of the brand's public reply to a review: one per review, kept when
+    the reply is edited (an edit is not a second answer)."""
+    return f"{review_id}-reply"
+
+
+def review_posts(review: Review, threshold: int) -> list[Post]:
+    """The review as a root post and, if the brand answered, its reply (by the brand)."""
+    posts = [
+        Post(
+            native_id=review.id,
+            root_id=review.id,
+            at=review.at,
+            author=None,
+            author_name=review.author_name,
+            title=review.title,
+            text=review.text,
+            url=review.url,
+            rating=review.stars,
+            praise=review_praise(review.stars, threshold),
+        )
+    ]
+    if review.reply_at is not None:
+        posts.append(
+            Post(
+                native_id=reply_id(review.id),
+                root_id=review.id,
+                parent_id=review.id,
+                at=review.reply_at,
+                author=None,
+                text=review.reply,
+                url=review.url,
+                is_brand=True,
+            )
+        )
+    return posts
+
+
+# --- OAuth 2.0 token exchange ---------------------------------------------------------------
+
+
+class _Token(ApiModel):
+    access_token: Annotated[str, Field(min_length=8, max_length=8192, pattern=r"^[\x21-\x7e]+$")]
+
+
+def access_token(client: HttpClient, form: Mapping[str, str]) -> str:
+    """POST `form` to the OAuth 2.0 token endpoint at `client`'s base URL and return the
+    access token it grants (a refresh token grant, a JWT bearer assertion). The token is
+    scrubbed from every message from then on. A refusal carries no status: what a status
+    means on a source's API (its `hints`) says nothing about its token endpoint."""
+    try:
+        answer = client.post("", data=form)
+    except SourceError as exc:
+        raise SourceError(str(exc)) from None
+    token = parse(_Token, answer.data, "token endpoint").access_token
+    client.secrets.append(token)
+    return token
+
+
+# --- what the review sources share ----------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: object, where: str) -> M:
+    """An API answer (or a cursor) read into `model`, else a SourceError naming `where`,
+    the item and the field (`reviews: item 3: createTime: not an ISO 8601 time…`)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SourceError(f"{where}: {describe(exc)}") from None
+
+
+class ReviewSource:
+    """The frame of a review source: `gather(cursor)` does the work; `fetch` counts the
+    requests of every client (API and token endpoint) and turns a failure into one line
+    naming the source, with what the HTTP status means on this channel (`hints`)."""
+
+    hints: ClassVar[Mapping[int, str]] = {}
+
+    def __init__(self, config: ReviewSettings, api: HttpClient, *others: HttpClient) -> None:
+        self.config = config
+        self.api = api
+        self.clients = (api, *others)
+        self.name: str = config.key
+        self.channel: str = config.channel_name
+
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Fetch and normalise (posts and the next cursor)."""
+        raise NotImplementedError
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Every review new or changed since `cursor` ({} on the first run)."""
+        requests = sum(c.requests for c in self.clients)
+        retries = sum(c.retries for c in self.clients)
+        try:
+            result = self.gather(cursor)
+        except SourceError as exc:
+            hint = self.hints.get(exc.status or 0, "")
+            message = f"{self.name}: {exc}{'; ' + hint if hint else ''}"
+            raise SourceError(self.api.scrub(message), status=exc.status) from None
+        result.requests = sum(c.requests for c in self.clients) - requests
+        result.retries = sum(c.retries for c in self.clients) - retries
+        return result
+
+    def cut_short(self, page_size: int) -> str:
+        """The warning of a run that stopped at `max_pages` with pages left."""
+        pages = self.config.max_pages
+        return (
+            f"stopped after max_pages ({pages}) pages of {page_size} reviews; older reviews"
+            " were not gathered (raise max_pages)"
+        )
+
+    def posts(self, reviews: Iterable[Review]) -> list[Post]:
+        """Every review's post and its reply's, by the configured star threshold."""
+        return [p for r in reviews for p in review_posts(r, self.config.star_threshold)]
+
+
+class _Newest(ApiModel):
+    newest: Instant | None = None
+
+
+class Window:
+    """The re-read window of a list read newest first (Business Profile, App Store).
+
+    The cursor keeps the newest time seen; a run reads back to `reread_days` before it, so
+    a reply written later to a review in that window is gathered, and stops paging below
+    it (`keep` is False). The first run has no window: it reads up to max_pages.
+    """
+
+    def __init__(self, cursor: Mapping[str, Any], days: int) -> None:
+        self.newest = parse(_Newest, dict(cursor), "cursor").newest
+        self.floor = self.newest - timedelta(days=days) if self.newest is not None else None
+
+    def keep(self, moment: datetime) -> bool:
+        """Whether a review of this time is inside the window (and note it as seen)."""
+        if self.floor is not None and moment < self.floor:
+            return False
+        self.newest = moment if self.newest is None else max(self.newest, moment)
+        return True
+
+    def cursor(self) -> dict[str, Any]:
+        """The next run's cursor."""
+        return {"newest": format_instant(self.newest)} if self.newest is not None else {}
 
 
 # --- Meta's Graph API (Facebook Pages, Instagram) -------------------------------------------
@@ -160,10 +346,10 @@ class _Pinned(Protocol):
     def api_version(self) -> str: ...
 
 
-def version_notices(settings: _Pinned, today: date) -> list[str]:
+def version_notices(settings: _Pinned, today: date) -> list[tuple[str, str]]:
     """`heard check`'s notice about a source's pinned Graph API version, if any."""
     notice = graph_version_warning(settings.api_version, today)
-    return [f"api_version: {notice}"] if notice else []
+    return [("api_version", notice)] if notice else []
 
 
 @dataclass
@@ -210,18 +396,6 @@ class Thread(ApiModel):
         if mark.at is not None:
             kept.update(mark=mark.at, ids=sorted(mark.ids))
         return cls.model_validate(kept).model_dump(mode="json", exclude_defaults=True)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def read_cursor(model: type[M], cursor: Mapping[str, Any]) -> M:
-    """A source's cursor read with its model; a damaged one is a SourceError naming the
-    field."""
-    try:
-        return model.model_validate(dict(cursor))
-    except ValidationError as exc:
-        raise SourceError(f"cursor: {describe(exc)}") from None
 
 
 def counted(name: str, client: HttpClient, fetch: Callable[[], FetchResult]) -> FetchResult:

@@ -39,9 +39,8 @@ class HttpError(SourceError):
     Graph API, its error code, so that a source can tell "not available here" from a
     failure."""
 
-    def __init__(self, message: str, status: int, graph: GraphError | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(self, message: str, status: int | None, graph: GraphError | None = None) -> None:
+        super().__init__(message, status=status)
         self.graph = graph
 
 
@@ -67,10 +66,11 @@ class GraphError:
 
 
 def graph_error(body: Any) -> GraphError | None:
-    """The Graph API error in a decoded body, if it is one."""
+    """The Graph API error in a decoded body, if it is one (it has a `type` or an
+    `fbtrace_id`)."""
     error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None
+    if not isinstance(error, dict) or not ("type" in error or "fbtrace_id" in error):
+        return None  # not Meta's (Google's {"error": {code, message, status}} has neither)
 
     def number(key: str) -> int | None:
         value = error.get(key)
@@ -186,7 +186,9 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
     Retry-After (seconds or an HTTP date); GitHub `x-ratelimit-reset` and X
     `x-rate-limit-reset` (epoch seconds); Mastodon `x-ratelimit-reset` (ISO 8601);
     Reddit `x-ratelimit-reset` (seconds from now); Bluesky `ratelimit-reset` (epoch);
-    Meta `X-Business-Use-Case-Usage` `estimated_time_to_regain_access` (minutes).
+    App Store Connect `x-rate-limit` with no requests left (a rolling hour, see
+    `hourly_quota`); Meta `X-Business-Use-Case-Usage` `estimated_time_to_regain_access`
+    (minutes).
     """
     retry_after = headers.get("retry-after")
     if retry_after:
@@ -216,10 +218,34 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
             return max(0.0, moment.timestamp() - now)
         # Epoch seconds are large; a small number is "seconds from now" (Reddit).
         return max(0.0, number - now) if number > 1_000_000_000 else number
+    quota = hourly_quota(headers)
+    if quota is not None and quota[1] == 0:
+        return ROLLING_HOUR
     usage = meta_usage(headers)
     if usage is not None and usage.regain_s > 0:
         return usage.regain_s
     return None
+
+
+ROLLING_HOUR = 3600.0
+_HOURLY = re.compile(r"user-hour-(lim|rem):(\d+)")
+
+
+def hourly_quota(headers: Mapping[str, str]) -> tuple[int, int] | None:
+    """(limit, remaining) from App Store Connect's `X-Rate-Limit` header, or None.
+
+    The value reads `user-hour-lim:3600;user-hour-rem:3121;`: requests allowed per key in
+    a *rolling* hour, and how many of them are left. No reset time is given: the oldest
+    request of the last 60 minutes ages out at some moment within the hour, so with none
+    left the only safe wait is a whole hour.
+    """
+    raw = headers.get("x-rate-limit")
+    if not raw:
+        return None
+    found = dict(_HOURLY.findall(raw))
+    if "lim" not in found or "rem" not in found:
+        return None
+    return int(found["lim"]), int(found["rem"])
 
 
 class HttpClient:
@@ -253,6 +279,7 @@ class HttpClient:
         self.jitter = jitter
         self.requests = 0
         self.retries = 0
+        self.spent: tuple[float, int] | None = None  # (when, limit): an hourly quota used up
         self.pause: tuple[float, str] | None = None  # a wait Meta's usage asks for, pending
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
@@ -356,10 +383,11 @@ class HttpClient:
         headers = dict(headers or {})
         attempt = 0
         redirects = 0
+        self._wait_for_quota(shown)
         while True:
             self._wait_for_usage(shown)
             self.requests += 1
-            status: int | None = None
+            status: int | None = None  # of this attempt's answer, if it got one
             graph: GraphError | None = None
             wait: float | None = None
             try:
@@ -383,6 +411,7 @@ class HttpClient:
                 if response.status_code == 304:
                     return Answer(304, None, response.headers, str(response.url))
                 if response.status_code < 400:
+                    self._note_quota(response.headers)
                     self._note_usage(response.headers)
                     return Answer(
                         response.status_code,
@@ -400,18 +429,40 @@ class HttpClient:
                     wait = meta_pause(meta_usage(response.headers))
             if attempt >= self.max_retries:
                 gave_up = self.scrub(f"{problem} (gave up after {attempt + 1} attempts)")
-                if status is None:
-                    raise SourceError(gave_up)
                 raise HttpError(gave_up, status, graph)
             if wait is None:
                 wait = self.backoff * (2**attempt) * (1 + self.jitter())
             if wait > self.max_wait:
                 raise SourceError(
-                    self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later")
+                    self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later"),
+                    status=status,
                 )
             attempt += 1
             self.retries += 1
             self.sleep(wait)
+
+    def _note_quota(self, headers: Mapping[str, str]) -> None:
+        """Remember an hourly quota an answer says is used up (App Store Connect)."""
+        quota = hourly_quota(headers)
+        if quota is not None and quota[1] == 0:
+            self.spent = (self.clock(), quota[0])
+
+    def _wait_for_quota(self, shown: str) -> None:
+        """Before a request: if the last answer said no requests are left this rolling hour,
+        wait the hour out when `max_wait` allows, else fail cleanly without sending it."""
+        if self.spent is None:
+            return
+        since, limit = self.spent
+        wait = ROLLING_HOUR - (self.clock() - since)
+        if wait > self.max_wait:
+            raise SourceError(
+                f"{shown}: no requests left of the {limit} allowed per rolling hour"
+                " (X-Rate-Limit user-hour-rem:0); not sent, try again in an hour",
+                status=429,
+            )
+        if wait > 0:
+            self.sleep(wait)
+        self.spent = None
 
     def _note_usage(self, headers: Mapping[str, str]) -> None:
         """Remember the pause Meta's usage headers ask for before the next request."""
@@ -488,6 +539,17 @@ def _reason(response: httpx.Response) -> str:
             value = body.get(key)
             if isinstance(value, str) and value:
                 return f": {one_line(value, 120)}"
+        # Google APIs: {"error": {"code", "message", "status"}}; App Store Connect:
+        # {"errors": [{"status", "code", "title", "detail"}]}.
+        nested = body.get("error")
+        listed = body.get("errors")
+        first = listed[0] if isinstance(listed, list) and listed else None
+        for item, keys in ((nested, ("message",)), (first, ("detail", "title", "code"))):
+            if isinstance(item, dict):
+                for key in keys:
+                    value = item.get(key)
+                    if isinstance(value, str) and value:
+                        return f": {one_line(value, 120)}"
     return ""
 
 

@@ -66,7 +66,7 @@ from generator.gather.sources.helpers import (
     counted,
     graph_list,
     newest_first_past,
-    read_cursor,
+    parse,
     version_notices,
 )
 from generator.gather.sources.http import HttpClient
@@ -151,7 +151,7 @@ class InstagramAccount:
         return counted(self.name, self.client, lambda: self._fetch(cursor))
 
     def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        state = read_cursor(_State, cursor)
+        state = parse(_State, dict(cursor), "cursor")
         account = self._account()
         run = WindowRun.start(
             self.client, self.version, self.config.window_days, state.horizon, state.media

@@ -1,5 +1,5 @@
 // heard: find my complaint. Normalises what was pasted, loads the one bucket it hashes
-// to, and goes to the case (or lists the matches). Mirrors generator/lookup.py.
+// to, and goes to the case (or lists the matches). Mirrors generator/site/lookup.py.
 (function () {
   "use strict";
   var BUCKETS = 64;
@@ -59,9 +59,22 @@
       var k = key(raw);
       show(out, "Looking…");
       bucket(fnv1a(k) % BUCKETS, root, function (data) {
-        var hits = data && Object.prototype.hasOwnProperty.call(data, k) ? data[k] : [];
+        var found = data && Object.prototype.hasOwnProperty.call(data, k) ? data[k] : [];
+        var hits = found.filter(function (h) { return h[3] !== "hidden"; });
         if (hits.length === 1) { window.location.href = root + "cases/" + hits[0][0] + ".html"; return; }
         out.textContent = "";
+        if (!hits.length && found.length) {
+          var note = document.createElement("p");
+          note.textContent = "That post is on our record (" + found[0][2] + ", " + found[0][1] +
+            ") but hidden: it is not shown and not in the figures; the ";
+          var ledger = document.createElement("a");
+          ledger.href = root + "ledger.html";
+          ledger.textContent = "moderation ledger";
+          note.appendChild(ledger);
+          note.appendChild(document.createTextNode(" counts it, with the reason."));
+          out.appendChild(note);
+          return;
+        }
         if (!hits.length) {
           show(out, "No case found for that. It may not be gathered yet; try your channel's list below.");
           return;
