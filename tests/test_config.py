@@ -142,9 +142,10 @@ def test_source_problems() -> None:
         SOURCES + '\n[[sources]]\ntype = "myspace"\n\n[[sources]]\ntype = "rss"\nurl = "ftp://x"\n'
     )
     out = problems(text)
-    assert out[0] == (
-        "heard.toml:31: sources[3]: unknown source type 'myspace' (the types are "
-        f"{', '.join(sorted(BY_TYPE))})"
+    types = ", ".join(sorted(BY_TYPE))  # every declared source type
+    assert (
+        out[0]
+        == f"heard.toml:31: sources[3]: unknown source type 'myspace' (the types are {types})"
     )
     assert out[1:] == [
         "heard.toml:34: sources[4]: two sources are named 'rss'; give each its own name",

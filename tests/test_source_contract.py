@@ -25,6 +25,7 @@ from generator.gather.run import gather
 from generator.record.store import load_record
 from tests import (
     test_source_app_store,
+    test_source_bluesky,
     test_source_discourse,
     test_source_facebook,
     test_source_feed,
@@ -33,6 +34,7 @@ from tests import (
     test_source_google_play,
     test_source_instagram,
     test_source_mastodon,
+    test_source_x,
 )
 from tests.conftest import heard, snapshot
 from tests.support.contract import GATHERED, NOW, Complaint, Scenario, complaints, site_config
@@ -47,6 +49,8 @@ SCENARIOS: list[Scenario] = [
     test_source_google_business.SCENARIO,
     test_source_app_store.SCENARIO,
     test_source_google_play.SCENARIO,
+    test_source_x.SCENARIO,
+    test_source_bluesky.SCENARIO,
     test_source_facebook.SCENARIO,
     test_source_instagram.SCENARIO,
 ]

@@ -7,7 +7,7 @@ from generator.gather.sources import SOURCES
 
 # Channels the record may hold (from imports of another site's record) before their source
 # is declared.
-_KNOWN = {"x": "X", "bluesky": "Bluesky", "reddit": "Reddit"}
+_KNOWN = {"reddit": "Reddit"}
 
 
 def display_name(channel: str) -> str:

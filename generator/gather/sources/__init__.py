@@ -12,6 +12,7 @@ from typing import Any
 
 from generator.gather.sources import (
     app_store,
+    bluesky,
     discourse,
     facebook,
     feed,
@@ -20,6 +21,7 @@ from generator.gather.sources import (
     google_play,
     instagram,
     mastodon,
+    x,
 )
 from generator.gather.sources.base import SourceType
 
@@ -31,6 +33,8 @@ SOURCES: tuple[SourceType[Any], ...] = (
     google_business.SOURCE,
     app_store.SOURCE,
     google_play.SOURCE,
+    x.SOURCE,
+    bluesky.SOURCE,
     facebook.SOURCE,
     instagram.SOURCE,
 )

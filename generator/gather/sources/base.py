@@ -34,13 +34,15 @@ Cursor = dict[str, JSON]
 class SourceError(Exception):
     """A source failed (network, HTTP status, unusable answer). One line, no secrets.
 
-    `status` is the HTTP status that made it fail, when there was one (a source may then
-    explain what the status means on its channel).
+    `status` is the HTTP status that made it fail, when there was one, and `code` the API's
+    short error code (XRPC `error`, X `title`), so a source can react to it (Bluesky
+    refreshes an expired session on `ExpiredToken`) or explain it on its channel.
     """
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

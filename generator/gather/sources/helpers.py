@@ -1,18 +1,22 @@
 """What sources share besides HTTP: the base of API answer models, lists of names,
 turning a channel's HTML (Mastodon content, Discourse cooked, feed summaries) into the
-plain text heard stores (never markup: public text is shown escaped, as text), reviews
-and the brand's public reply to them, OAuth 2.0 token exchanges, and what the sources on
-Meta's Graph API (Facebook Pages, Instagram) share: its versions and their ends of life,
-its paged lists, and the watermarks of threads re-read on every run."""
+plain text heard stores (never markup: public text is shown escaped, as text), reading a
+newest-first list down to where the last run stopped (`read_down`), reviews and the
+brand's public reply to them, OAuth 2.0 token exchanges, and what the sources on Meta's
+Graph API (Facebook Pages, Instagram) share: its versions and their ends of life, its
+paged lists, and the watermarks of threads re-read on every run."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -25,11 +29,26 @@ from generator.record.times import format_instant
 if TYPE_CHECKING:
     from generator.gather.sources.http import HttpClient
 
+T = TypeVar("T")
+
 
 class ApiModel(BaseModel):
     """An API answer as read: only the fields heard uses, strict types, unknown keys ignored."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def checked(where: str, data: Any, model: type[M]) -> M:
+    """A JSON object answer read as `model`, or a SourceError naming `where` and the field."""
+    if not isinstance(data, dict):
+        raise SourceError(f"{where}: expected a JSON object, got {kind_of(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SourceError(f"{where}: {describe(exc)}") from None
 
 
 def _names(value: object) -> tuple[str, ...]:
@@ -191,8 +210,6 @@ def access_token(client: HttpClient, form: Mapping[str, str]) -> str:
 
 # --- what the review sources share ----------------------------------------------------------
 
-M = TypeVar("M", bound=BaseModel)
-
 
 def parse(model: type[M], data: object, where: str) -> M:
     """An API answer (or a cursor) read into `model`, else a SourceError naming `where`,
@@ -274,6 +291,121 @@ class Window:
     def cursor(self) -> dict[str, Any]:
         """The next run's cursor."""
         return {"newest": format_instant(self.newest)} if self.newest is not None else {}
+
+
+# --- reading a newest-first list down to where the last run stopped --------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a newest-first list (X mentions, Bluesky notifications) has been read.
+
+    Everything at or below `mark` has been read (None: nothing yet, so the whole list is
+    to read). A run that stopped early (`max_pages`, a read budget) after reading down from
+    `top` to `resume` leaves the part between `mark` and `resume` to read: the next run
+    reads it first, then reads from the newest down to `top`. So nothing is read twice and
+    nothing is skipped, however many runs it takes. Marks and resume points are whatever
+    the source pages by (a post id, a time, a provider cursor).
+    """
+
+    mark: Any = None
+    resume: Any = None
+    top: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The cursor form (only what is set)."""
+        return {k: v for k, v in (("mark", self.mark), ("resume", self.resume),
+                                  ("top", self.top)) if v is not None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a newest-first list, as a source's reader returns it.
+
+    `items` are the page's items above the floor; `top` the mark of its newest item (None
+    when empty); `resume` where a later run would go on below this page (None: unknown, keep
+    the last one); `token` the provider's continuation for the next page in this run (None:
+    the list ended or reached the floor).
+    """
+
+    items: list[T]
+    top: Any = None
+    resume: Any = None
+    token: Any = None
+
+
+Reader = Callable[[Any, Any, Any], Page[T]]
+"""`read(floor, start, token)`: the page below `start` (a resume point; None: the newest)
+and above `floor` (a mark; None: no floor), continued by `token` (None: the first page)."""
+
+
+def pages_within(limit: int, also: Callable[[], bool] | None = None) -> Callable[[], bool]:
+    """A `more()` for `read_down`: True for the first `limit` pages (and while `also()`)."""
+    asked = [0]
+
+    def more() -> bool:
+        asked[0] += 1
+        return asked[0] <= limit and (also is None or also())
+
+    return more
+
+
+def read_down(
+    progress: Progress, read: Reader[T], more: Callable[[], bool]
+) -> tuple[list[T], Progress]:
+    """Read a newest-first list down to `progress.mark` (see `Progress`), asking `more()`
+    before every page (False stops cleanly: pages left, budget spent). Returns the items
+    read and the progress to keep."""
+    items: list[T] = []
+    mark = progress.mark
+    if progress.resume is not None:
+        done, resume, _ = _walk(read, mark, progress.resume, items, more)
+        if not done:
+            return items, Progress(mark, resume, progress.top)
+        if progress.top is not None:
+            mark = progress.top
+    done, resume, top = _walk(read, mark, None, items, more)
+    if done:
+        return items, Progress(top if top is not None else mark)
+    if resume is None:  # stopped before the first page
+        return items, Progress(mark)
+    return items, Progress(mark, resume, top)
+
+
+def _walk(
+    read: Reader[T], floor: Any, start: Any, items: list[T], more: Callable[[], bool]
+) -> tuple[bool, Any, Any]:
+    """Pages from `start` down to `floor`: (reached the end, last resume point, top)."""
+    resume, token, top = start, None, None
+    while True:
+        if not more():
+            return False, resume, top
+        page = read(floor, start, token)
+        items.extend(page.items)
+        if top is None:
+            top = page.top
+        if page.resume is not None:
+            resume = page.resume
+        if page.token is None:
+            return True, resume, top
+        token = page.token
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner may read (a login session kept between runs), through a
+    temp file and a rename: a run killed while writing leaves the old file or the new one."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:  # mkstemp made it 0600
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # --- Meta's Graph API (Facebook Pages, Instagram) -------------------------------------------
@@ -528,12 +660,7 @@ def graph_list(
         if url is not None:
             answer = client.get(url, params if page == 1 else None)
             data, current = answer.data, answer.url
-        try:
-            listed = _Page.model_validate(data)
-        except ValidationError as exc:
-            if not isinstance(data, dict):
-                raise SourceError(f"{where}: expected a JSON object, got {kind_of(data)}") from None
-            raise SourceError(f"{where}: {describe(exc)}") from None
+        listed = checked(where, data, _Page)
         found: list[M] = []
         for index, raw in enumerate(listed.data):
             try:

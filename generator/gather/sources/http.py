@@ -34,13 +34,25 @@ USER_AGENT = "heard (+https://pypi.org/project/heard/)"
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 
 
+Refusal = Callable[[int, Any], "str | None"]
+"""A source's own reading of an error answer (status, decoded JSON body or None): a
+message to fail with at once, never retried (X: out of credits), or None."""
+
+
 class HttpError(SourceError):
     """An API answered with an error status (after any retries): its status and, for the
     Graph API, its error code, so that a source can tell "not available here" from a
     failure."""
 
-    def __init__(self, message: str, status: int | None, graph: GraphError | None = None) -> None:
-        super().__init__(message, status=status)
+    def __init__(
+        self,
+        message: str,
+        status: int | None,
+        graph: GraphError | None = None,
+        *,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
         self.graph = graph
 
 
@@ -280,6 +292,7 @@ class HttpClient:
         self.requests = 0
         self.retries = 0
         self.spent: tuple[float, int] | None = None  # (when, limit): an hourly quota used up
+        self.refuse: Refusal | None = None  # set by a source that knows final answers
         self.pause: tuple[float, str] | None = None  # a wait Meta's usage asks for, pending
         self.client = httpx.Client(
             headers={"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})},
@@ -420,10 +433,15 @@ class HttpClient:
                         str(response.url),
                     )
                 status = response.status_code
-                graph = graph_error(_json_body(response))
-                problem = f"{shown}: HTTP {status}{_reason(response)}"
+                body = _body(response)
+                code = _code(body)
+                graph = graph_error(body)
+                refused = self.refuse(status, body) if self.refuse else None
+                if refused is not None:
+                    raise SourceError(self.scrub(f"{shown}: {refused}"), status=status, code=code)
+                problem = f"{shown}: HTTP {status}{_reason(body)}"
                 if not _retryable(response, graph):
-                    raise HttpError(self.scrub(problem), status, graph)
+                    raise HttpError(self.scrub(problem), status, graph, code=code)
                 wait = wait_from_headers(response.headers, self.clock())
                 if wait is None and graph is not None and graph.code in GRAPH_RATE_CODES:
                     wait = meta_pause(meta_usage(response.headers))
@@ -521,16 +539,26 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
-def _json_body(response: httpx.Response) -> Any:
+def _body(response: httpx.Response) -> Any:
+    """An error answer's JSON body, or None."""
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         return None
 
 
-def _reason(response: httpx.Response) -> str:
+def _code(body: Any) -> str | None:
+    """The short error code of an error body: XRPC `error` or a problem's `title`."""
+    if isinstance(body, dict):
+        for key in ("error", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", value):
+                return value
+    return None
+
+
+def _reason(body: Any) -> str:
     """A short reason from an API error body, never the whole body or any header."""
-    body = _json_body(response)
     graph = graph_error(body)
     if graph is not None:
         return f": {graph.describe()}"

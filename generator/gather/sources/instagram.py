@@ -45,16 +45,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from generator.errors import describe, kind_of, matching
+from generator.errors import matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
     EnvName,
     FetchResult,
     Post,
-    SourceError,
     SourceSettings,
     SourceType,
 )
@@ -63,6 +62,7 @@ from generator.gather.sources.helpers import (
     ApiVersion,
     Thread,
     WindowRun,
+    checked,
     counted,
     graph_list,
     newest_first_past,
@@ -180,13 +180,7 @@ class InstagramAccount:
 
     def _account(self) -> _Account:
         path = f"{self.version}/{self.config.user_id}"
-        data = self.client.get(path, {"fields": "id,username"}).data
-        if not isinstance(data, dict):
-            raise SourceError(f"{path}: expected a JSON object, got {kind_of(data)}")
-        try:
-            return _Account.model_validate(data)
-        except ValidationError as exc:
-            raise SourceError(f"{path}: {describe(exc)}") from None
+        return checked(path, self.client.get(path, {"fields": "id,username"}).data, _Account)
 
     def _media(self, run: WindowRun, account: _Account, media: _Media) -> None:
         """One media of the window: its comments and replies newer than its watermark."""

@@ -50,7 +50,7 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, html_to_text
+from generator.gather.sources.helpers import ApiModel, checked, html_to_text
 from generator.gather.sources.http import HttpClient, same_origin
 from generator.record.model import Instant
 
@@ -251,13 +251,7 @@ class MastodonMentions:
 
     def _verify_credentials(self) -> Account:
         path = "api/v1/accounts/verify_credentials"
-        data = self.client.get(path).data
-        if not isinstance(data, dict):
-            raise SourceError(f"{path}: expected a JSON object, got {kind_of(data)}")
-        try:
-            return Account.model_validate(data)
-        except ValidationError as exc:
-            raise SourceError(f"{path}: {describe(exc)}") from None
+        return checked(path, self.client.get(path).data, Account)
 
     def _collect(
         self, path: str, params: Mapping[str, Any], since: str | None, model: type[T]

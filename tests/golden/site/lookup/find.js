@@ -1,5 +1,5 @@
 // heard: find my complaint. Normalises what was pasted, loads the one bucket it hashes
-// to, and goes to the case (or lists the matches). Mirrors generator/lookup.py.
+// to, and goes to the case (or lists the matches). Mirrors generator/site/lookup.py.
 (function () {
   "use strict";
   var BUCKETS = 64;
