@@ -7,7 +7,7 @@ import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from generator.errors import HeardError, Problem, ProblemsError
 from generator.gather.imports import BY_NAME, guess
 from generator.gather.imports.base import ImportOptions
 from generator.gather.redact import Redactor, redact_case
+from generator.gather.sources.base import declared
 from generator.meaning.lifecycle import CaseView, derive, derive_all
 from generator.meaning.metrics import summary
 from generator.record.model import (
@@ -430,11 +431,17 @@ def workflow_warnings(root: Path, config: Config) -> list[Problem]:
 
 
 def check(
-    root: Path, *, credentials: bool = False, environ: Mapping[str, str] | None = None
+    root: Path,
+    *,
+    credentials: bool = False,
+    environ: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> CheckReport:
     """Validate config, theme, every record line, note and page; report all problems.
 
-    With `credentials`, also that every environment variable a source names is set.
+    With `credentials`, also that every environment variable a source names is set. Sources
+    may add warnings about their settings on `today` (default: the clock's date), e.g. a
+    pinned API version near its end of life.
     """
     try:
         site = load_site(root)
@@ -457,7 +464,10 @@ def check(
         len(site.record.cases),
         len(site.notes),
         len(site.pages),
-        workflow_warnings(root, site.config),
+        [
+            *workflow_warnings(root, site.config),
+            *source_notices(site.config, today or datetime.now(UTC).date()),
+        ],
     )
 
 
@@ -491,3 +501,15 @@ def reset_samples(root: Path) -> list[str]:
                 note.unlink()
                 files.append(f"notes/{case_id}.md")
         return files
+
+
+def source_notices(config: Config, today: date) -> list[Problem]:
+    """What each source's declaration says about its settings today (a pinned API version
+    near its end of life): warnings located at the setting."""
+    notices = []
+    for index, source in enumerate(config.sources):
+        spec = declared(type(source))
+        if spec.notices is not None:
+            for field_name, text in spec.notices(source, today):
+                notices.append(Problem("heard.toml", None, f"sources[{index}].{field_name}", text))
+    return notices

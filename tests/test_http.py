@@ -9,7 +9,15 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.gather.sources.base import SourceError
-from generator.gather.sources.http import HttpClient, hourly_quota, wait_from_headers
+from generator.gather.sources.http import (
+    HttpClient,
+    HttpError,
+    MetaUsage,
+    hourly_quota,
+    meta_pause,
+    meta_usage,
+    wait_from_headers,
+)
 from tests.conftest import Sleeps
 
 
@@ -92,6 +100,14 @@ def test_a_plain_403_is_not_retried(httpserver: HTTPServer) -> None:
         ({"x-rate-limit": "user-hour-lim:3600;user-hour-rem:0;"}, 3600.0),
         ({"x-rate-limit": "user-hour-lim:3600;user-hour-rem:3121;"}, None),
         ({"x-rate-limit": "user-hour-lim:3600;"}, None),
+        (
+            {
+                "x-business-use-case-usage": '{"1": [{"type": "pages", "call_count": 100, '
+                '"total_cputime": 3, "total_time": 5, "estimated_time_to_regain_access": 7}]}'
+            },
+            420.0,
+        ),
+        ({"x-app-usage": '{"call_count": 100, "total_cputime": 1, "total_time": 1}'}, None),
         ({}, None),
     ],
 )
@@ -250,3 +266,84 @@ def test_json_nested_too_deeply_is_a_clear_error(httpserver: HTTPServer) -> None
         pytest.raises(SourceError, match="JSON nested too deeply to read"),
     ):
         client.get("deep")
+
+
+BUC = "x-business-use-case-usage"
+
+
+@pytest.mark.parametrize(
+    ("headers", "usage"),
+    [
+        ({BUC: '{"111": [{"type": "pages", "call_count": 12, "total_cputime": 3, "total_time": 5,'
+               ' "estimated_time_to_regain_access": 0}]}'}, MetaUsage(12.0, 0.0)),
+        # several objects and use cases: the worst counts; minutes become seconds
+        ({BUC: '{"111": [{"type": "pages", "call_count": 12, "total_cputime": 3, "total_time": 5}],'
+               ' "222": [{"type": "instagram", "call_count": 1, "total_cputime": 88.5,'
+               ' "total_time": 2, "estimated_time_to_regain_access": 2}]}'}, MetaUsage(88.5, 120.0)),
+        ({"x-app-usage": '{"call_count": 80, "total_cputime": 25, "total_time": 25}'}, MetaUsage(80.0, 0.0)),
+        ({"x-app-usage": '{"call_count": 10}', BUC: '{"1": [{"call_count": 50}]}'}, MetaUsage(50.0, 0.0)),
+        ({"x-app-usage": "not json"}, None),
+        ({"x-app-usage": "[1, 2]", BUC: '"text"'}, None),
+        ({BUC: '{"1": [{"call_count": "99", "total_time": -4, "total_cputime": true}]}'}, None),
+        ({BUC: '{"1": {"call_count": 97}}'}, MetaUsage(97.0, 0.0)),  # one object, not a list
+        ({}, None),
+    ],
+)  # fmt: skip
+def test_metas_usage_headers(headers: dict[str, str], usage: MetaUsage | None) -> None:
+    assert meta_usage(headers) == usage
+
+
+@pytest.mark.parametrize(
+    ("usage", "pause"),
+    [
+        (None, None),
+        (MetaUsage(79.9, 0), None),
+        (MetaUsage(80, 0), 30.0),
+        (MetaUsage(90, 0), 120.0),
+        (MetaUsage(95, 0), 300.0),
+        (MetaUsage(140, 0), 900.0),
+        (MetaUsage(10, 60), 60.0),  # the announced regain wins
+    ],
+)
+def test_meta_pause(usage: MetaUsage | None, pause: float | None) -> None:
+    assert meta_pause(usage) == pause
+
+
+def test_a_graph_error_is_one_line_and_keeps_its_code(httpserver: HTTPServer) -> None:
+    body = {"error": {"message": "Unsupported get request.\nPlease read the docs",
+                      "type": "GraphMethodException", "code": 100, "error_subcode": 33,
+                      "error_user_title": "ignored", "fbtrace_id": "AxYz"}}  # fmt: skip
+    httpserver.expect_request("/v25.0/1/feed").respond_with_json(body, status=400)
+    client = HttpClient(httpserver.url_for("/"), sleep=Sleeps())
+    with client, pytest.raises(HttpError) as caught:
+        client.get("v25.0/1/feed")
+    error = caught.value
+    assert str(error).endswith(
+        "/v25.0/1/feed: HTTP 400: Unsupported get request. Please read the docs"
+        " (GraphMethodException, code 100/33, fbtrace_id AxYz)"
+    )
+    assert error.status == 400 and error.graph is not None
+    assert (error.graph.code, error.graph.subcode) == (100, 33)
+    assert len(httpserver.log) == 1
+
+
+def test_a_graph_error_of_odd_shape_still_reads(httpserver: HTTPServer) -> None:
+    body = {"error": {"type": "OAuthException", "code": "4", "message": 7}}
+    httpserver.expect_request("/x").respond_with_json(body, 400)
+    client = HttpClient(httpserver.url_for("/"), sleep=Sleeps())
+    with client, pytest.raises(HttpError) as caught:
+        client.get("x")
+    assert str(caught.value).endswith("/x: HTTP 400: error (OAuthException, no code)")
+    assert len(httpserver.log) == 1  # a code given as text is no rate-limit code
+
+
+def test_a_usage_pause_comes_before_the_next_request_only(httpserver: HTTPServer) -> None:
+    usage = '{"call_count": 91, "total_cputime": 10, "total_time": 10}'
+    httpserver.expect_request("/a").respond_with_json({}, headers={"X-App-Usage": usage})
+    sleeps = Sleeps()
+    with HttpClient(httpserver.url_for("/"), sleep=sleeps) as client:
+        client.get("a")
+        assert sleeps == []
+        client.get("a")
+        assert sleeps == [pytest.approx(120.0, abs=1.0)]  # the rest of the pause
+    assert (client.requests, client.retries) == (2, 0)

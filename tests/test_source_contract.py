@@ -27,10 +27,12 @@ from tests import (
     test_source_app_store,
     test_source_bluesky,
     test_source_discourse,
+    test_source_facebook,
     test_source_feed,
     test_source_github,
     test_source_google_business,
     test_source_google_play,
+    test_source_instagram,
     test_source_mastodon,
     test_source_reddit,
     test_source_trustpilot,
@@ -53,6 +55,8 @@ SCENARIOS: list[Scenario] = [
     test_source_bluesky.SCENARIO,
     test_source_reddit.SCENARIO,
     test_source_trustpilot.SCENARIO,
+    test_source_facebook.SCENARIO,
+    test_source_instagram.SCENARIO,
 ]
 FAST = {"sleep": lambda _s: None}
 OTHER_FEED = "/other-feed.xml"

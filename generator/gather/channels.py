@@ -5,14 +5,9 @@ from __future__ import annotations
 from generator.gather.imports import FORMATS
 from generator.gather.sources import SOURCES
 
-# Channels the record may hold (from imports of another site's record) before their source
-# is declared.
-_KNOWN = {"facebook": "Facebook"}
-
 
 def display_name(channel: str) -> str:
     """A channel as people write it ("github" → "GitHub"); unknown ones as they are."""
-    names = dict(_KNOWN)
-    names.update({f.channel: f.display for f in FORMATS if f.channel and f.display})
+    names = {f.channel: f.display for f in FORMATS if f.channel and f.display}
     names.update({spec.channel: spec.display for spec in SOURCES})
     return names.get(channel, channel)

@@ -14,10 +14,12 @@ from generator.gather.sources import (
     app_store,
     bluesky,
     discourse,
+    facebook,
     feed,
     github,
     google_business,
     google_play,
+    instagram,
     mastodon,
     reddit,
     trustpilot,
@@ -37,5 +39,7 @@ SOURCES: tuple[SourceType[Any], ...] = (
     bluesky.SOURCE,
     reddit.SOURCE,
     trustpilot.SOURCE,
+    facebook.SOURCE,
+    instagram.SOURCE,
 )
 BY_TYPE: dict[str, SourceType[Any]] = {spec.type: spec for spec in SOURCES}

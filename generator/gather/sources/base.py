@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar
 
@@ -298,7 +298,10 @@ class SourceType(Generic[S]):
     - `connect`: builds the connector from its settings and a Context;
     - `summary`: one line for `heard init` and the docs;
     - `global_ids`: its native ids are unique across sources of its type (feed entry ids),
-      so two of them may file cases under one channel.
+      so two of them may file cases under one channel;
+    - `notices`: what `heard check` should warn about in settings that work today but will
+      not for long (a pinned API version near its end of life), given today's date, as
+      (settings field, message) pairs.
     """
 
     settings: type[S]
@@ -308,6 +311,7 @@ class SourceType(Generic[S]):
     credentials: tuple[str, ...] = ()
     summary: str = ""
     global_ids: bool = False
+    notices: Callable[[S, date], list[tuple[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         _DECLARED[self.settings] = self

@@ -3,23 +3,26 @@
 (Mastodon content, Discourse cooked, feed summaries) into the plain text heard stores
 (never markup: public text is shown escaped, as text), reading a newest-first list down to
 where the last run stopped (`read_down`), reviews and the brand's public reply to them,
-and OAuth 2.0 token exchanges."""
+OAuth 2.0 token exchanges, and what the sources on Meta's Graph API (Facebook Pages,
+Instagram) share: its versions and their ends of life, its paged lists, and the
+watermarks of threads re-read on every run."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from generator.errors import describe, kind_of
+from generator.errors import describe, kind_of, matching
 from generator.gather.sources.base import FetchResult, Post, SourceError, SourceSettings
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -410,3 +413,269 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# --- Meta's Graph API (Facebook Pages, Instagram) -------------------------------------------
+
+# Graph API versions: (released, end of life), from developers.facebook.com
+# graph-api/changelog/versions (read 2026-12). None: no date announced yet.
+GRAPH_VERSIONS: dict[str, tuple[date, date | None]] = {
+    "v26.0": (date(2026, 7, 29), None),
+    "v25.0": (date(2026, 2, 18), date(2028, 7, 29)),
+    "v24.0": (date(2025, 10, 8), date(2028, 2, 18)),
+    "v23.0": (date(2025, 5, 29), date(2027, 10, 8)),
+    "v22.0": (date(2025, 1, 21), date(2027, 5, 20)),
+    "v21.0": (date(2024, 10, 2), date(2027, 1, 21)),
+    "v20.0": (date(2024, 5, 21), date(2026, 9, 24)),
+    "v19.0": (date(2024, 1, 23), date(2026, 5, 21)),
+    "v18.0": (date(2023, 9, 12), date(2026, 1, 26)),
+    "v17.0": (date(2023, 5, 23), date(2025, 9, 12)),
+    "v16.0": (date(2023, 2, 2), date(2025, 5, 14)),
+    "v15.0": (date(2022, 9, 15), date(2024, 11, 20)),
+    "v14.0": (date(2022, 5, 25), date(2024, 9, 17)),
+    "v13.0": (date(2022, 2, 8), date(2024, 5, 28)),
+    "v12.0": (date(2021, 9, 14), date(2024, 2, 8)),
+    "v11.0": (date(2021, 6, 8), date(2023, 9, 14)),
+    "v10.0": (date(2021, 2, 23), date(2023, 6, 8)),
+}
+GRAPH_LIFETIME = timedelta(days=730)  # a version lives about two years
+SUNSET_NOTICE = timedelta(days=90)  # warn this long before the end of life
+
+ApiVersion = Annotated[str, matching(r"v[0-9]{1,3}\.[0-9]{1,2}", "a Graph API version like v25.0")]
+"""A pinned Graph API version (`api_version = "v25.0"`)."""
+
+
+def _version_key(version: str) -> tuple[int, int]:
+    major, minor = version[1:].split(".")
+    return int(major), int(minor)
+
+
+def graph_version_warning(version: str, today: date) -> str | None:
+    """A one-line notice when a pinned Graph API version is unknown, within 90 days of its
+    end of life, or past it; None when it is fine. A version with no announced end of
+    life is expected to live two years from its release."""
+    newest = max(GRAPH_VERSIONS, key=_version_key)
+    known = GRAPH_VERSIONS.get(version)
+    if known is None:
+        return (
+            f"Graph API {version} is not in heard's table of versions (v10.0 to {newest});"
+            " check developers.facebook.com/docs/graph-api/changelog/versions, and update"
+            " heard or pin a version it knows"
+        )
+    released, sunset = known
+    end = sunset or released + GRAPH_LIFETIME
+    expected = "expected end of life" if sunset is None else "end of life"
+    if today > end:
+        return (
+            f"Graph API {version} passed its {expected} on {end.isoformat()}: Meta answers"
+            f" such calls with a newer version or refuses them; pin a newer api_version"
+            f" (newest known: {newest})"
+        )
+    if end - today <= SUNSET_NOTICE:
+        days = (end - today).days
+        return (
+            f"Graph API {version} reaches its {expected} on {end.isoformat()} (in {days}"
+            f" days); pin a newer api_version (newest known: {newest})"
+        )
+    return None
+
+
+class _Pinned(Protocol):
+    @property
+    def api_version(self) -> str: ...
+
+
+def version_notices(settings: _Pinned, today: date) -> list[tuple[str, str]]:
+    """`heard check`'s notice about a source's pinned Graph API version, if any."""
+    notice = graph_version_warning(settings.api_version, today)
+    return [("api_version", notice)] if notice else []
+
+
+@dataclass
+class Watermark:
+    """The newest reply of a thread gathered so far and the ids gathered at exactly that
+    time: a reply is new when it is newer, or as new and not among those ids. Provider
+    times have whole seconds, so two replies may share one."""
+
+    at: datetime | None = None
+    ids: set[str] = field(default_factory=set)
+
+    def is_new(self, at: datetime, item_id: str) -> bool:
+        """Whether a reply at `at` with this id has not been gathered yet."""
+        return self.at is None or at > self.at or (at == self.at and item_id not in self.ids)
+
+    def advance(self, at: datetime, item_id: str) -> None:
+        """Count a reply as gathered."""
+        if self.at is None or at > self.at:
+            self.at, self.ids = at, {item_id}
+        elif at == self.at:
+            self.ids.add(item_id)
+
+    def copy(self) -> Watermark:
+        """An independent copy (to judge a whole listing against the mark it started from)."""
+        return Watermark(self.at, set(self.ids))
+
+
+class Thread(ApiModel):
+    """A thread re-read on every run while it is inside the window (a Facebook post, an
+    Instagram media), as a cursor keeps it: when it began and its watermark."""
+
+    at: Instant
+    mark: Instant | None = None
+    ids: list[str] = Field(default_factory=list)
+
+    def watermark(self) -> Watermark:
+        """The watermark this thread was left at."""
+        return Watermark(self.mark, set(self.ids))
+
+    @classmethod
+    def kept(cls, at: datetime, mark: Watermark) -> dict[str, Any]:
+        """The cursor form of a thread that began at `at` with this watermark."""
+        kept: dict[str, Any] = {"at": at}
+        if mark.at is not None:
+            kept.update(mark=mark.at, ids=sorted(mark.ids))
+        return cls.model_validate(kept).model_dump(mode="json", exclude_defaults=True)
+
+
+@dataclass
+class WindowRun:
+    """One run of a source that re-reads the threads of a window (Facebook posts,
+    Instagram media): the horizon (the oldest thread still read; it never moves back, and
+    `frozen` keeps it where it was), the threads' watermarks, and what the run brings back,
+    with a notice when the pinned Graph API version nears its end of life."""
+
+    horizon: datetime
+    threads: dict[str, tuple[datetime, Watermark]]
+    result: FetchResult = field(default_factory=FetchResult)
+    hidden: int = 0
+
+    @classmethod
+    def start(
+        cls,
+        client: HttpClient,
+        api_version: str,
+        window_days: int,
+        horizon: datetime | None,
+        threads: Mapping[str, Thread],
+        *,
+        frozen: bool = False,
+    ) -> WindowRun:
+        """The run at the client's clock."""
+        now = datetime.fromtimestamp(client.clock(), UTC)
+        fresh = now - timedelta(days=window_days)
+        if horizon is None:
+            horizon = fresh
+        elif not frozen:
+            horizon = max(horizon, fresh)
+        run = cls(horizon, {key: (t.at, t.watermark()) for key, t in threads.items()})
+        notice = graph_version_warning(api_version, now.date())
+        if notice:
+            run.result.warnings.append(f"api_version: {notice}")
+        return run
+
+    def check_cut(self, listing: Listing[Any], path: str, what: str, left: str) -> None:
+        """Warn when max_pages cut a list: what was left (`left`) and what to do."""
+        if listing.cut:
+            self.result.warnings.append(
+                f"{path}: more than {listing.pages} pages of {what}; {left} (raise max_pages)"
+            )
+
+    def thread(self, key: str, at: datetime) -> Watermark:
+        """The watermark of a thread (a new one for a thread not seen before)."""
+        began, mark = self.threads.get(key, (at, Watermark()))
+        self.threads[key] = (began, mark)
+        return mark
+
+    def known(self, key: str) -> bool:
+        """Whether the thread was read before."""
+        return key in self.threads
+
+    def finish(self, threads: str, extra: Mapping[str, Any] | None = None) -> FetchResult:
+        """The result, with the hidden items counted and, in its cursor, the horizon, the
+        threads still inside the window (under the key `threads`) and `extra`."""
+        if self.hidden:
+            self.result.usage["hidden"] = self.hidden
+        kept = {
+            key: Thread.kept(at, mark)
+            for key, (at, mark) in sorted(self.threads.items())
+            if at >= self.horizon
+        }
+        self.result.cursor = {
+            "horizon": format_instant(self.horizon),
+            threads: kept,
+            **(extra or {}),
+        }
+        return self.result
+
+
+class _Paging(ApiModel):
+    next: str | None = None
+
+
+class _Page(ApiModel):
+    data: list[Any]
+    paging: _Paging | None = None
+
+
+@dataclass
+class Listing(Generic[M]):
+    """The items of a Graph API list; `cut` when max_pages stopped it with a next page left."""
+
+    items: list[M]
+    cut: bool = False
+    pages: int = 1
+
+
+def graph_list(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None,
+    model: type[M],
+    *,
+    max_pages: int,
+    first: Any = None,
+    stop: Callable[[list[M]], bool] | None = None,
+) -> Listing[M]:
+    """Every item of a Graph API list (`{"data": [...], "paging": {"next": ...}}`), page
+    after page while `paging.next` is there (an empty page may still have one), on the
+    API's own origin only, up to `max_pages` pages, or until `stop` says a page was enough.
+
+    `first` is a first page already in hand (an edge expanded inline: a post's comments);
+    then `path` only names it in messages. Items are checked with `model`; a problem names
+    the path, the page and the item.
+    """
+    items: list[M] = []
+    url: str | None = None if first is not None else path
+    current = client.base_url
+    page = 1
+    data = first
+    while True:
+        where = path if page == 1 else f"{path} (page {page})"
+        if url is not None:
+            answer = client.get(url, params if page == 1 else None)
+            data, current = answer.data, answer.url
+        listed = validated(_Page, data, where)
+        found: list[M] = []
+        for index, raw in enumerate(listed.data):
+            try:
+                found.append(model.model_validate(raw))
+            except ValidationError as exc:
+                raise SourceError(f"{where}: item {index}: {describe(exc)}") from None
+        items.extend(found)
+        following = listed.paging.next if listed.paging else None
+        if following is None or (stop is not None and stop(found)):
+            return Listing(items, pages=page)
+        if page >= max_pages:
+            return Listing(items, cut=True, pages=page)
+        url = client.follow(following, current)
+        if url is None:
+            raise SourceError(f"{where}: paging.next is not a URL on this API; not followed")
+        page += 1
+
+
+def newest_first_past(items: list[Any], at: Callable[[Any], datetime], mark: datetime) -> bool:
+    """Whether a page lists its items newest first and reaches back before `mark`: the
+    pages after it hold nothing newer (a page in another order never stops a listing)."""
+    times = [at(item) for item in items]
+    ordered = all(a >= b for a, b in itertools.pairwise(times))
+    return bool(times) and ordered and times[-1] < mark

@@ -1,6 +1,6 @@
 """The one HTTP layer of every source: timeouts, bounded retries with backoff and jitter,
-rate limits (Retry-After and each provider's reset headers), pagination helpers and
-conditional requests. Errors never carry headers or credentials.
+rate limits (Retry-After, each provider's reset headers, Meta's usage percentages),
+pagination helpers and conditional requests. Errors never carry headers or credentials.
 """
 
 from __future__ import annotations
@@ -22,6 +22,15 @@ from generator.gather.sources.base import SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REMAINING_HEADERS = ("x-ratelimit-remaining", "x-rate-limit-remaining", "ratelimit-remaining")
+# Graph API (Facebook, Instagram) error codes that mean "throttled: wait", whatever the HTTP
+# status (400 or 403): 4 app, 17 user, 32 Page, 341 app limit, 613 custom rate limit,
+# 80000-80014 Business Use Case limits (80001 Pages, 80002 Instagram, ...).
+GRAPH_RATE_CODES = frozenset({4, 17, 32, 341, 613, *range(80000, 80015)})
+GRAPH_TRANSIENT_CODES = frozenset({1, 2})  # "API Unknown", "API Service": wait and retry
+# Meta usage (percent of the limit used) at which the client slows down, and how long it
+# waits before the next request: 30 s from 80 %, 2 min from 90 %, 5 min from 95 %, 15 min
+# at 100 % (the limit is a rolling window of 1 h for apps, 24 h for Pages).
+META_PAUSES = ((100.0, 900.0), (95.0, 300.0), (90.0, 120.0), (80.0, 30.0))
 USER_AGENT = "heard (+https://pypi.org/project/heard/)"
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 
@@ -29,6 +38,132 @@ _SECRET_HEADERS = frozenset({"authorization", "api-key", "apikey", "x-api-key"})
 Refusal = Callable[[int, Any], "str | None"]
 """A source's own reading of an error answer (status, decoded JSON body or None): a
 message to fail with at once, never retried (X: out of credits), or None."""
+
+
+class HttpError(SourceError):
+    """An API answered with an error status (after any retries): its status and, for the
+    Graph API, its error code, so that a source can tell "not available here" from a
+    failure."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None,
+        graph: GraphError | None = None,
+        *,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.graph = graph
+
+
+@dataclass(frozen=True)
+class GraphError:
+    """The `error` object of a Graph API answer (Facebook, Instagram)."""
+
+    code: int | None
+    subcode: int | None
+    type: str | None
+    message: str | None
+    trace: str | None  # fbtrace_id: what Meta's support asks for
+
+    def describe(self) -> str:
+        """`message (type, code N/subcode, fbtrace_id X)` on one line."""
+        code = f"code {self.code}" if self.code is not None else "no code"
+        if self.subcode is not None:
+            code += f"/{self.subcode}"
+        details = ", ".join(x for x in (self.type, code) if x)
+        if self.trace:
+            details += f", fbtrace_id {self.trace}"
+        return f"{one_line(self.message or 'error', 160)} ({details})"
+
+
+def graph_error(body: Any) -> GraphError | None:
+    """The Graph API error in a decoded body, if it is one (it has a `type` or an
+    `fbtrace_id`)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not ("type" in error or "fbtrace_id" in error):
+        return None  # not Meta's (Google's {"error": {code, message, status}} has neither)
+
+    def number(key: str) -> int | None:
+        value = error.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def text(key: str) -> str | None:
+        value = error.get(key)
+        return one_line(value, 80) if isinstance(value, str) and value.strip() else None
+
+    message = error.get("message")
+    return GraphError(
+        code=number("code"),
+        subcode=number("error_subcode"),
+        type=text("type"),
+        message=message if isinstance(message, str) else None,
+        trace=text("fbtrace_id"),
+    )
+
+
+@dataclass(frozen=True)
+class MetaUsage:
+    """What Meta's usage headers say: the highest share of a limit used (call count, CPU
+    time or total time, in percent) and the announced wait before access comes back."""
+
+    percent: float
+    regain_s: float  # estimated_time_to_regain_access (given in minutes), in seconds
+
+
+def meta_usage(headers: Mapping[str, str]) -> MetaUsage | None:
+    """`X-Business-Use-Case-Usage` (Page, Instagram and system-user tokens: per object id,
+    a list of {type, call_count, total_cputime, total_time, estimated_time_to_regain_access})
+    and `X-App-Usage` (app and user tokens: {call_count, total_cputime, total_time}), read
+    together. None when neither is there or readable: no header is not "no usage"."""
+    entries: list[Any] = []
+    for name in ("x-business-use-case-usage", "x-app-usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if name == "x-app-usage":
+            entries.append(data)
+        elif isinstance(data, dict):
+            for value in data.values():
+                entries.extend(value if isinstance(value, list) else [value])
+    percent = regain = None
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for key in ("call_count", "total_cputime", "total_time"):
+            value = _number(entry.get(key))
+            if value is not None:
+                percent = max(percent or 0.0, value)
+        minutes = _number(entry.get("estimated_time_to_regain_access"))
+        if minutes is not None:
+            regain = max(regain or 0.0, minutes * 60)
+    if percent is None and regain is None:
+        return None
+    return MetaUsage(percent or 0.0, regain or 0.0)
+
+
+def meta_pause(usage: MetaUsage | None) -> float | None:
+    """Seconds to wait before the next request to Meta, or None: the announced time to
+    regain access, else a pause that grows as the usage nears 100 % (META_PAUSES)."""
+    if usage is None:
+        return None
+    if usage.regain_s > 0:
+        return usage.regain_s
+    for threshold, pause in META_PAUSES:
+        if usage.percent >= threshold:
+            return pause
+    return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -65,7 +200,8 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
     `x-rate-limit-reset` (epoch seconds); Mastodon `x-ratelimit-reset` (ISO 8601);
     Reddit `x-ratelimit-reset` (seconds from now); Bluesky `ratelimit-reset` (epoch);
     App Store Connect `x-rate-limit` with no requests left (a rolling hour, see
-    `hourly_quota`).
+    `hourly_quota`); Meta `X-Business-Use-Case-Usage` `estimated_time_to_regain_access`
+    (minutes).
     """
     retry_after = headers.get("retry-after")
     if retry_after:
@@ -98,6 +234,9 @@ def wait_from_headers(headers: Mapping[str, str], now: float) -> float | None:
     quota = hourly_quota(headers)
     if quota is not None and quota[1] == 0:
         return ROLLING_HOUR
+    usage = meta_usage(headers)
+    if usage is not None and usage.regain_s > 0:
+        return usage.regain_s
     return None
 
 
@@ -283,6 +422,8 @@ class HttpClient:
             self._wait_for_window(shown)
             self.requests += 1
             status: int | None = None  # of this attempt's answer, if it got one
+            graph: GraphError | None = None
+            wait: float | None = None
             try:
                 response = self.client.request(
                     method, url, params=params, headers=headers, data=data, json=json
@@ -298,18 +439,12 @@ class HttpClient:
                     continue
             except httpx.TimeoutException:
                 problem = f"{shown}: timed out"
-                wait = None
             except httpx.TransportError as exc:
                 problem = f"{shown}: {type(exc).__name__}: {one_line(str(exc), 120)}"
-                wait = None
             else:
                 if response.status_code == 304:
                     self._note_window(response.headers)
                     return Answer(304, None, response.headers, str(response.url))
-                limited = response.status_code == 403 and (
-                    response.headers.get("x-ratelimit-remaining") == "0"
-                    or "retry-after" in response.headers  # GitHub's secondary rate limit
-                )
                 if response.status_code < 400:
                     self._note_window(response.headers)
                     return Answer(
@@ -324,51 +459,60 @@ class HttpClient:
                     return Answer(status, None, response.headers, str(response.url))
                 body = _body(response)
                 code = _code(body)
+                graph = graph_error(body)
                 refused = self.refuse(status, body) if self.refuse else None
                 if refused is not None:
-                    raise SourceError(self.scrub(f"{shown}: {refused}"), status=status, code=code)
+                    raise HttpError(self.scrub(f"{shown}: {refused}"), status, graph, code=code)
                 problem = f"{shown}: HTTP {status}{_reason(body)}"
-                if status not in RETRY_STATUSES and not limited:
-                    raise SourceError(self.scrub(problem), status=status, code=code)
+                if not _retryable(response, graph):
+                    raise HttpError(self.scrub(problem), status, graph, code=code)
                 wait = wait_from_headers(response.headers, self.clock())
+                if wait is None and graph is not None and graph.code in GRAPH_RATE_CODES:
+                    wait = meta_pause(meta_usage(response.headers))
             if attempt >= self.max_retries:
-                raise SourceError(
-                    self.scrub(f"{problem} (gave up after {attempt + 1} attempts)"),
-                    status=status,
-                )
+                gave_up = self.scrub(f"{problem} (gave up after {attempt + 1} attempts)")
+                raise HttpError(gave_up, status, graph)
             if wait is None:
                 wait = self.backoff * (2**attempt) * (1 + self.jitter())
             if wait > self.max_wait:
-                raise SourceError(
-                    self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later"),
-                    status=status,
-                )
+                limited = self.scrub(f"{problem}; rate limited for {wait:.0f} s, try again later")
+                raise HttpError(limited, status, graph)
             attempt += 1
             self.retries += 1
             self.sleep(wait)
 
     def _note_window(self, headers: Mapping[str, str]) -> None:
-        """Remember when a used-up rate-limit window resets: a provider's reset header when
-        none are left, or a whole rolling hour for App Store Connect's `X-Rate-Limit`
-        (it gives no reset time: the oldest request of the hour ages out some time within
-        it)."""
+        """Remember how long to wait before the next request, from what an answer says:
+        a provider's reset header when none are left; a whole rolling hour for App Store
+        Connect's `X-Rate-Limit` (it gives no reset time: the oldest request of the hour
+        ages out some time within it); the pause Meta's usage headers ask for."""
+        now = self.clock
         quota = hourly_quota(headers)
+        usage = meta_usage(headers)
+        pause = meta_pause(usage)
         if quota is not None and quota[1] == 0:
-            self.resume_at = self.clock() + ROLLING_HOUR
+            self.resume_at = now() + ROLLING_HOUR
             self.why_waiting = (
                 f"no requests left of the {quota[0]} allowed per rolling hour"
                 " (X-Rate-Limit user-hour-rem:0)"
             )
+        elif usage is not None and pause is not None:
+            self.resume_at = now() + pause
+            self.why_waiting = (
+                f"access comes back in {usage.regain_s / 60:.0f} min"
+                if usage.regain_s > 0
+                else f"{usage.percent:.0f} % of the rate limit used"
+            )
         elif used_up(headers):
-            now = self.clock()
-            wait = wait_from_headers(headers, now)
+            moment = now()
+            wait = wait_from_headers(headers, moment)
             if wait is not None:
-                self.resume_at = now + wait
+                self.resume_at = moment + wait
                 self.why_waiting = "rate limit used up"
 
     def _wait_for_window(self, shown: str) -> None:
-        """Before a request: wait for the reset of a window the last answer used up, or,
-        beyond `max_wait`, fail cleanly without sending the request."""
+        """Before a request: wait for what the last answer asked, or, beyond `max_wait`,
+        fail cleanly without sending the request."""
         if self.resume_at is None:
             return
         wait, self.resume_at = self.resume_at - self.clock(), None
@@ -383,6 +527,21 @@ class HttpClient:
                 status=429,
             )
         self.sleep(wait)
+
+
+def _retryable(response: httpx.Response, graph: GraphError | None) -> bool:
+    """Whether an error answer is worth waiting for: 429 and 5xx, GitHub's rate-limit 403s,
+    and the Graph API's throttling and transient error codes (sent with 400 or 403)."""
+    status, headers = response.status_code, response.headers
+    if status in RETRY_STATUSES:
+        return True
+    if status == 403 and (
+        headers.get("x-ratelimit-remaining") == "0"
+        or "retry-after" in headers  # GitHub's secondary rate limit
+    ):
+        return True
+    code = graph.code if graph is not None else None
+    return code in GRAPH_RATE_CODES or code in GRAPH_TRANSIENT_CODES
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -420,6 +579,9 @@ def _code(body: Any) -> str | None:
 
 def _reason(body: Any) -> str:
     """A short reason from an API error body, never the whole body or any header."""
+    graph = graph_error(body)
+    if graph is not None:
+        return f": {graph.describe()}"
     if isinstance(body, dict):
         for key in ("message", "error", "error_description", "detail"):
             value = body.get(key)
