@@ -162,7 +162,7 @@ def test_a_citys_requests(make_site: SiteFactory, tmp_path: Path) -> None:
     )
     site = pipeline.load_site(root)
     now = datetime(2010, 5, 1, tzinfo=UTC)
-    fig = pipeline.summary_of(site, pipeline.views_of(site, now), now)["all_time"]
+    fig: Any = pipeline.summary_of(site, pipeline.views_of(site, now), now)["all_time"]
     assert fig["states"] == {
         "open": 1,
         "responded": 1,
