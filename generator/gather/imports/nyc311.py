@@ -132,12 +132,10 @@ def _case(record: Record, draft: Draft, zone: zoneinfo.ZoneInfo, closing: str) -
             precision=closed_day,
         )
     elif text is not None and said_at is not None:
-        if said_at <= created:
-            draft.event(text_columns, kind="note", at=said_at, by="system", text=text)
-        else:
-            draft.event(
-                text_columns, kind="reply", at=said_at, by="brand", text=text, handle=agency
-            )
+        by, kind = ("system", "note") if said_at <= created else ("brand", "reply")
+        draft.event(
+            text_columns, kind=kind, at=said_at, by=by, text=text, handle=agency, precision=day
+        )
 
 
 def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
