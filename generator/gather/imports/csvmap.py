@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from generator.config import CHANNEL_RE, TomlLocator, parse_toml
 from generator.errors import HeardError, Problem, ProblemsError, error_message, field_path
@@ -29,6 +29,16 @@ from generator.record.store import merge_into
 
 ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
 _TIME_OF_DAY = re.compile(r"%[HIMSXcTRrp]")
+
+
+def _zone(name: str) -> str:
+    try:
+        zone_named(name)
+    except HeardError:
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name like America/New_York)"
+        ) from None
+    return name
 
 
 class _Strict(BaseModel):
@@ -64,7 +74,7 @@ class ColumnMap(_Strict):
     time_formats: Annotated[list[Annotated[str, Field(min_length=2)]], Field(min_length=1)] = [
         "iso"
     ]
-    timezone: str | None = None
+    timezone: Annotated[str, AfterValidator(_zone)] | None = None
     tags_separator: Annotated[str, Field(min_length=1)] = ","
     complaint_max_rating: float = 3
     columns: Columns
@@ -254,7 +264,7 @@ def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
     if options.mapping is None:
         raise HeardError("--map MAP.toml is required with --format csv (docs/sources.md)")
     mapping, locator = load_map(options.mapping)
-    zone = zone_named(mapping.timezone or options.timezone, "timezone")
+    zone = zone_named(mapping.timezone) if mapping.timezone else zone_named(options.timezone)
     times = _Times(mapping.time_formats, zone)
     with opened(path, shown) as (_, json):
         if json:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -73,11 +74,12 @@ def local_time(record: Record, key: str, zone: zoneinfo.ZoneInfo, draft: Draft) 
     return moment
 
 
-def agency_filter(wanted: str | None) -> tuple[str, ...] | None:
-    """`--company` as the agency names to keep (None: all)."""
-    if not wanted or not wanted.strip() or wanted.strip() == "*":
-        return None
-    return (" ".join(wanted.split()).casefold(),)
+def agency_filter(wanted: str | None) -> Callable[[Iterable[str]], bool]:
+    """`--company` as a test of a request's agency names (code or full name, any case)."""
+    if not wanted or wanted.strip() in ("", "*"):
+        return lambda names: True
+    key = " ".join(wanted.split()).casefold()
+    return lambda names: any(" ".join(name.split()).casefold() == key for name in names)
 
 
 def closure_kind(options: ImportOptions) -> str:
@@ -141,7 +143,7 @@ def _case(record: Record, draft: Draft, zone: zoneinfo.ZoneInfo, closing: str) -
 def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
     """Every request (of one agency with `--company`)."""
     zone = zone_named(options.timezone)
-    keep = agency_filter(options.company)
+    kept = agency_filter(options.company)
     closing = closure_kind(options)
     cases = []
     skipped = {"other agency": 0}
@@ -154,11 +156,9 @@ def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
     ):
         draft = Draft(shown, record.line)
         check_columns(record, REQUIRED, shown)
-        if keep is not None:
-            names = {record.get("agency").casefold(), record.get("agency_name").casefold()}
-            if not names & set(keep):
-                skipped["other agency"] += 1
-                continue
+        if not kept((record.get("agency"), record.get("agency_name"))):
+            skipped["other agency"] += 1
+            continue
         _case(record, draft, zone, closing)
         cases.append(draft.build())
     return ImportResult(cases, skipped)

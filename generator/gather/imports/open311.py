@@ -159,7 +159,7 @@ def _case(item: Any, draft: Draft, zone: zoneinfo.ZoneInfo, closing: str) -> Non
 def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
     """Every service request (of one agency with `--company`)."""
     zone = zone_named(options.timezone)
-    keep = agency_filter(options.company)
+    kept = agency_filter(options.company)
     closing = closure_kind(options)
     cases = []
     skipped = {"other agency": 0}
@@ -168,11 +168,9 @@ def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
             raise fail(shown, 1, None, "not JSON: read requests.json (requests.xml is not read)")
         for line, item in json_items(stream, shown, [()]):
             draft = Draft(shown, line)
-            if keep is not None and isinstance(item, dict):
-                agency = str(item.get("agency_responsible") or "")
-                if " ".join(agency.split()).casefold() not in keep:
-                    skipped["other agency"] += 1
-                    continue
+            if isinstance(item, dict) and not kept((str(item.get("agency_responsible") or ""),)):
+                skipped["other agency"] += 1
+                continue
             _case(item, draft, zone, closing)
             cases.append(draft.build())
     return ImportResult(cases, skipped)
