@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -168,7 +168,12 @@ def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> N
     help="; ".join(f"{f.name}: {f.summary}" for f in IMPORT_FORMATS.values()) + ".",
 )
 @click.option("--brand", default=None, help="The brand's handle (twcs).")
-@click.option("--company", default=None, help="The company's name as the export writes it.")
+@click.option(
+    "--company",
+    default=None,
+    help="cfpb: the company's name as the export writes it ('*': every company); "
+    "nyc311, open311: keep one agency.",
+)
 @click.option(
     "--map",
     "mapping",
@@ -181,6 +186,13 @@ def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> N
     default=None,
     help="Time zone of times written without one (default: site.timezone).",
 )
+@click.option(
+    "--closed-as",
+    type=click.Choice(["closed", "resolved"]),
+    default=None,
+    help="nyc311, open311: a closed request counts as closed, not fixed (the default), "
+    "or as resolved.",
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_(
     site: Path,
@@ -189,10 +201,13 @@ def import_(
     company: str | None,
     mapping: Path | None,
     timezone: str | None,
+    closed_as: Literal["closed", "resolved"] | None,
     file: Path,
 ) -> None:
     """Merge an export (record JSONL, or another format) into the record."""
-    options = ImportOptions(brand=brand, company=company, mapping=mapping, timezone=timezone)
+    options = ImportOptions(
+        brand=brand, company=company, mapping=mapping, timezone=timezone, closed_as=closed_as
+    )
     report = pipeline.import_cases(site, file, fmt=fmt, options=options)
     skipped = "".join(f", skipped {n} ({why})" for why, n in report.skipped.items() if n)
     click.echo(
@@ -318,6 +333,9 @@ def show(site: Path, now: str | None, keep_going: bool, case: str) -> None:
     click.echo(f"opened: {format_instant(view.opened)}")
     first = view.first_response_at
     fr = format_duration((first - view.opened).total_seconds()) if first else "none yet"
+    if c.outcome is not None:
+        timely = {True: ", timely", False: ", late", None: ""}[c.outcome.timely]
+        fr = f"time not known (dates only); the response: {one_line(c.outcome.label)}{timely}"
     click.echo(f"first response: {fr}")
     if view.resolved_at:
         took = format_duration((view.resolved_at - view.opened).total_seconds())

@@ -236,11 +236,11 @@ def load_config(site_dir: Path) -> Config:
     return parse_config(text, shown)
 
 
-def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
-    """Validate TOML text as a Config; every problem names `shown` and the line of the field."""
+def parse_toml(text: str, shown: str) -> dict[str, Any]:
+    """TOML text as data; a syntax error is a ProblemsError naming `shown` and its line."""
     text = text.removeprefix("\ufeff")  # editors on Windows may save a byte-order mark
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except RecursionError:
         raise ProblemsError(
             [Problem(shown, None, None, "invalid TOML: nested too deeply")]
@@ -252,6 +252,12 @@ def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ProblemsError([Problem(shown, line, None, f"invalid TOML: {message}")]) from None
+
+
+def parse_config(text: str, shown: str = CONFIG_NAME) -> Config:
+    """Validate TOML text as a Config; every problem names `shown` and the line of the field."""
+    text = text.removeprefix("\ufeff")
+    data = parse_toml(text, shown)
     locator = TomlLocator(text)
     problems = [
         Problem(shown, locator.line_of(("sources", index)), f"sources[{index}]", message)

@@ -119,6 +119,17 @@ def test_empty_record_has_no_figures() -> None:
             "resolved": 0,
             "waiting": 0,
         },
+        "dates_only": {
+            "cases": 0,
+            "answered_within_days": None,
+            "timely": 0,
+            "untimely": 0,
+            "timely_share": None,
+            "closed_with_relief": 0,
+            "closed_without_relief": 0,
+            "in_progress": 0,
+            "no_response": 0,
+        },
     }
     assert out["channels"] == {}
 

@@ -84,6 +84,17 @@ EMPTY_FIG: dict[str, Any] = {
         "resolved": 0,
         "waiting": 0,
     },
+    "dates_only": {
+        "cases": 0,
+        "answered_within_days": None,
+        "timely": 0,
+        "untimely": 0,
+        "timely_share": None,
+        "closed_with_relief": 0,
+        "closed_without_relief": 0,
+        "in_progress": 0,
+        "no_response": 0,
+    },
 }
 
 
@@ -434,6 +445,9 @@ def _approx_floats(summary: dict[str, Any]) -> dict[str, Any]:
         value = fig["first_response"]["within_target"]
         if value is not None:
             fig["first_response"]["within_target"] = pytest.approx(value)
+        share = fig["dates_only"]["timely_share"]
+        if share is not None:
+            fig["dates_only"]["timely_share"] = pytest.approx(share)
     return copy
 
 

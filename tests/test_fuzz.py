@@ -1186,7 +1186,12 @@ def check_import(site: Path, source: Path, args: Sequence[str | Path]) -> None:
     assert tmp_files(site) == [], tmp_files(site)
     if result.exit_code == 1:
         assert snapshot(site) == before, "a failed import changed the site"
-        assert str(source) in result.stderr or "brand" in result.stderr, result.stderr
+        assert (
+            str(source) in result.stderr
+            or "brand" in result.stderr
+            or " --" in result.stderr
+            or result.stderr.startswith("error: --")
+        ), result.stderr
         event("import refused")
         return
     event("import succeeded")

@@ -345,5 +345,5 @@ def test_a_usage_pause_comes_before_the_next_request_only(httpserver: HTTPServer
         client.get("a")
         assert sleeps == []
         client.get("a")
-        assert sleeps == [pytest.approx(120.0, abs=1.0)]  # the rest of the pause
+        assert len(sleeps) == 1 and 119.0 <= sleeps[0] <= 120.0  # the rest of the pause
     assert (client.requests, client.retries) == (2, 0)

@@ -78,7 +78,8 @@ class Redactor:
 
 def redact_case(case: Case, redactor: Redactor) -> Case:
     """A case from an import with the public's words redacted as gathering redacts them:
-    its title, the author's name and every event's text (handles and links are kept).
+    its title, the author's name, every event's text and the outcome's words (handles and
+    links are kept).
 
     A marker may be longer than what it replaces, so texts are cut back to the record's
     limits (no line can become invalid).
@@ -94,6 +95,15 @@ def redact_case(case: Case, redactor: Redactor) -> Case:
     events = [
         e.model_copy(update={"text": fit(e.text, MAX_TEXT)}) if e.text else e for e in case.events
     ]
+    outcome = case.outcome
+    if outcome is not None:
+        words = {"label": fit(outcome.label, 500), "text": fit(outcome.text, MAX_TEXT)}
+        outcome = outcome.model_copy(update=words)
     return case.model_copy(
-        update={"title": fit(case.title, 1000), "author": author, "events": events}
+        update={
+            "title": fit(case.title, 1000),
+            "author": author,
+            "events": events,
+            "outcome": outcome,
+        }
     )

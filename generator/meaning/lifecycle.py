@@ -1,7 +1,9 @@
 """A case's life: its timeline (record + the team's notes), derived state and step times.
 
 The state is never stored; it is derived here, in event order, exactly as DESIGN.md
-("The figures") defines it. The team's note has the last word over gathered data.
+("The figures") defines it. The team's note has the last word over gathered data. A case
+with an `outcome` (a source that gives the answer's category but not its time) starts from
+that outcome's state and has no first-response time.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class CaseView:
     removed_reason: str | None
     last_event_at: datetime
     moderated_at: datetime | None = None  # when it was hidden or removed
+    dates_only: bool = False  # the case has an outcome: no response time is known
 
     @property
     def id(self) -> str:
@@ -96,8 +99,10 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
     ordered = sorted([*record, *from_notes], key=lambda item: (item[0], item[1], item[2]))
     note_word = max((item[0] for item in from_notes), default=None)
 
-    state: BaseState = "open"
-    answered = False
+    # A case with an outcome starts from it: the source says where it stands, not when.
+    outcome = case.outcome
+    state: BaseState = outcome.state if outcome else "open"
+    answered = state != "open"
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     hidden_reason: str | None = None
@@ -112,7 +117,7 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
         applied = True
         if not is_note and note_word is not None and event.kind in STATUS_KINDS and at >= note_word:
             applied = False
-        if counts and first_response_at is None:
+        if counts and first_response_at is None and outcome is None:
             first_response_at = max(at, opened)
         if applied:
             if event.kind in ANSWER_KINDS and counts and state == "open":
@@ -148,6 +153,7 @@ def derive(case: Case, note: Note | None, now: datetime, config: Config) -> Case
         removed_reason=removed_reason,
         last_event_at=max(s.event.at for s in steps),
         moderated_at=removed_at if removed_reason else hidden_at if overlay == "hidden" else None,
+        dates_only=outcome is not None,
     )
 
 

@@ -2,6 +2,7 @@
 
 Definitions are DESIGN.md's "The figures". Every unanswered (unresolved) case is
 right-censored at "now", so ignoring a complaint can never make a figure look better.
+Dates-only cases (an outcome without a time) are left out of the times and counted apart.
 """
 
 from __future__ import annotations
@@ -100,9 +101,13 @@ def figures(
     first: list[Observation] = []
     resolution: list[Observation] = []
     in_time = 0
+    undated: list[CaseView] = []
     for view in views:
         states[view.state] += 1
         if view.hidden:
+            continue
+        if view.dates_only:
+            undated.append(view)
             continue
         answer, fix = observe(view, now)
         first.append(answer)
@@ -116,7 +121,7 @@ def figures(
         late_waiting = sum(1 for o in first if not o.observed and o.duration > response_target)
         within = _ratio(in_time, fr.events + late_waiting)
     return {
-        "cases": len(first),
+        "cases": len(first) + len(undated),
         "states": states,
         "first_response": {
             "median_s": fr.median,
@@ -133,7 +138,36 @@ def figures(
             "resolved": rs.events,
             "waiting": rs.censored,
         },
+        "dates_only": dates_only(undated),
     }
+
+
+# A dates-only case's state, as the figures name it for a complaint database's categories.
+_DATES_ONLY_STATES = {
+    "resolved": "closed_with_relief",
+    "closed": "closed_without_relief",
+    "responded": "in_progress",
+    "open": "no_response",
+}
+
+
+def dates_only(views: Sequence[CaseView]) -> dict[str, Any]:
+    """What can be known of cases whose answer has no time (not hidden): how many were
+    answered within the source's deadline, and where they stand."""
+    block: dict[str, Any] = {"cases": len(views), "answered_within_days": None}
+    deadlines = {v.case.outcome.within_days for v in views if v.case.outcome}
+    deadlines.discard(None)
+    if len(deadlines) == 1:
+        block["answered_within_days"] = deadlines.pop()
+    timely = [v.case.outcome.timely for v in views if v.case.outcome]
+    block["timely"] = timely.count(True)
+    block["untimely"] = timely.count(False)
+    block["timely_share"] = _ratio(block["timely"], block["timely"] + block["untimely"])
+    counts = dict.fromkeys(_DATES_ONLY_STATES.values(), 0)
+    for view in views:
+        counts[_DATES_ONLY_STATES[view.base_state]] += 1
+    block.update(counts)
+    return block
 
 
 def in_window(view: CaseView, now: datetime, window_days: int) -> bool:
@@ -203,7 +237,7 @@ def distribution(
     done = [0] * len(bounds)
     waiting = [0] * len(bounds)
     for view in views:
-        if view.hidden:
+        if view.hidden or view.dates_only:
             continue
         seen = observe(view, now)[1 if resolution else 0]
         index = next(i for i, (_, top) in enumerate(bounds) if seen.duration < top)
@@ -232,7 +266,7 @@ def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[
     cohorts: dict[str, list[CaseView]] = {k: [] for k in keys}
     for view in views:
         key = view.opened.strftime("%Y-%m")
-        if key in cohorts and not view.hidden:
+        if key in cohorts and not view.hidden and not view.dates_only:
             cohorts[key].append(view)
     out = []
     for key in keys:

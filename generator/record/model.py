@@ -111,6 +111,35 @@ class Event(_Record):
     precision: Literal["day"] | None = None
 
 
+OutcomeState = Literal["open", "responded", "resolved", "closed"]
+OUTCOME_RANK = {"open": 0, "responded": 1, "resolved": 2, "closed": 2}
+
+
+class Outcome(_Record):
+    """Where a source says a case ended up, when it gives no time for the answer.
+
+    A public complaint database (the CFPB's) publishes the company's response as a category
+    and whether it came in time, never when: `label` is the source's own words, `state`
+    what they mean on this record, `timely` whether the answer came within `within_days`
+    days (None: the source does not say). `text` is the company's own public response, if
+    it chose one. A case with an outcome has no known response time (see figures.md).
+    """
+
+    label: Short
+    state: OutcomeState
+    timely: bool | None = None
+    within_days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    text: Text | None = None
+
+    @model_validator(mode="after")
+    def _deadline(self) -> Outcome:
+        if self.timely is not None and self.within_days is None:
+            raise PydanticCustomError(
+                "outcome_deadline", "within_days: required with timely (the deadline in days)"
+            )
+        return self
+
+
 class Case(_Record):
     """A complaint made in public, with every public step that followed."""
 
@@ -120,6 +149,7 @@ class Case(_Record):
     title: Annotated[str, Field(max_length=1000), AfterValidator(_clean_text)] | None = None
     author: Author | None = None
     tags: list[Short] = Field(default_factory=list)
+    outcome: Outcome | None = None
     events: Annotated[list[Event], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -205,9 +235,22 @@ def merge_cases(old: Case, new: Case) -> Case:
             "title": old.title if old.title is not None else new.title,
             "author": author,
             "tags": tags,
+            "outcome": merge_outcomes(old.outcome, new.outcome),
             "events": ordered_events(events),
         }
     )
+
+
+def merge_outcomes(old: Outcome | None, new: Outcome | None) -> Outcome | None:
+    """A later stage wins (open < responded < resolved or closed), else the stored one;
+    gaps are filled from the other. Merging the same outcome twice changes nothing."""
+    if old is None or new is None:
+        return old or new
+    if OUTCOME_RANK[new.state] > OUTCOME_RANK[old.state]:
+        old, new = new, old
+    base = old.model_dump()
+    fill = {k: v for k, v in new.model_dump().items() if base.get(k) is None}
+    return Outcome.model_validate({**base, **fill})
 
 
 def is_removed(case: Case) -> bool:

@@ -74,7 +74,7 @@ def case_detail(view: CaseView, now: datetime) -> dict[str, Any]:
             "agent": view.note.agent,
             "markdown": view.note.body,
         }
-    return {
+    detail = {
         "generated_at": format_instant(now),
         **case_brief(view),
         "title": None if removed else case.title,
@@ -84,6 +84,9 @@ def case_detail(view: CaseView, now: datetime) -> dict[str, Any]:
         "note": note,
         "events": events,
     }
+    if case.outcome is not None:  # a dates-only case: the source's answer, without a time
+        detail["outcome"] = case.outcome.model_dump(exclude_none=True)
+    return detail
 
 
 def api_files(

@@ -3,6 +3,9 @@
 Files: `open311/discovery.json`, `open311/v2/services.json`, `open311/v2/requests.json`.
 Hidden cases are left out; a removed case keeps its id, status and dates only. Fields the
 format defines but a public complaint has no value for (address, lat/long, media) are null.
+GeoReport v2 knows only open and closed: each request also carries `extended_attributes`
+(as servers do with `extensions=true`) with heard's own state and times, so that
+`heard import --format open311` reads the export back into the same states and times.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def complaint_text(view: CaseView) -> str | None:
 def service_request(view: CaseView, config: Config) -> dict[str, Any]:
     """One case as a GeoReport v2 service request."""
     removed = view.removed
+    outcome = view.case.outcome
     target = config.policy.response_target
     notice = f"We aim to answer in public within {format_duration(target)}." if target else None
     return {
@@ -86,7 +90,17 @@ def service_request(view: CaseView, config: Config) -> dict[str, Any]:
         "lat": None,
         "long": None,
         "media_url": None,
+        "extended_attributes": {
+            "heard_state": view.state,
+            "first_response_datetime": _instant(view.first_response_at),
+            "resolved_datetime": _instant(view.resolved_at),
+            "heard_outcome": outcome.model_dump(exclude_none=True) if outcome else None,
+        },
     }
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return None if moment is None else format_instant(moment)
 
 
 def service(channel: str, config: Config) -> dict[str, Any]:

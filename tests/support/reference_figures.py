@@ -6,6 +6,10 @@ can be cross-checked. It is written for clarity, not speed: every figure is comp
 the plain way, with exact arithmetic (`fractions.Fraction`) for the Kaplan–Meier
 survival, so there is no rounding anywhere before the final output.
 
+A case carrying an `outcome` (docs/record-format.md, docs/figures.md "Dates-only cases")
+starts in the outcome's state, has no first-response time, stays out of both times and is
+counted in the FIG block's `dates_only`.
+
 Input: raw record dicts (one JSON line of `content/cases/*.jsonl` each, already decoded)
 and the team's notes as dicts keyed by case id:
     {"status", "at", "agent"?, "reason"?, "body", "history": [{status, at, agent?, reason?, note?}]}
@@ -86,6 +90,7 @@ class Outcome:
     state: str  # the underlying state: used for resolution
     first_response: datetime | None  # the first counting brand response
     resolved_at: datetime | None  # the resolved event that made the state `resolved`
+    outcome: dict[str, Any] | None = None  # the case's outcome: a dates-only case
 
 
 def _note_decisions(note: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,8 +168,9 @@ def case_outcome(
             and event.at >= last_word
         )
 
-    state = "open"
-    brand_has_responded = False
+    outcome = case.get("outcome")
+    state = outcome["state"] if outcome else "open"
+    brand_has_responded = state != "open"
     first_response: datetime | None = None
     resolved_at: datetime | None = None
     hidden = False
@@ -188,7 +194,7 @@ def case_outcome(
 
         if counts_as_response(event):
             brand_has_responded = True
-            if first_response is None:
+            if first_response is None and outcome is None:
                 first_response = event.at
 
     if removed:
@@ -206,6 +212,7 @@ def case_outcome(
         state=state,
         first_response=first_response,
         resolved_at=resolved_at if state == "resolved" else None,
+        outcome=outcome,
     )
 
 
@@ -247,7 +254,9 @@ def figures(
     for outcome in outcomes:
         states[outcome.shown_state] += 1
 
-    counted = [o for o in outcomes if o.shown_state != "hidden"]
+    shown = [o for o in outcomes if o.shown_state != "hidden"]
+    counted = [o for o in shown if o.outcome is None]
+    undated = [o for o in shown if o.outcome is not None]
 
     response: list[tuple[Fraction, bool]] = []
     for outcome in counted:
@@ -279,7 +288,7 @@ def figures(
     f_median, f_p90, f_more = kaplan_meier(resolution)
     fixed = sum(1 for _, happened in resolution if happened)
     return {
-        "cases": len(counted),
+        "cases": len(shown),
         "states": states,
         "first_response": {
             "median_s": _optional(r_median),
@@ -296,6 +305,27 @@ def figures(
             "resolved": fixed,
             "waiting": len(resolution) - fixed,
         },
+        "dates_only": dates_only_block(undated),
+    }
+
+
+def dates_only_block(undated: list[Outcome]) -> dict[str, Any]:
+    """Counts of the dates-only cases: timely or not, and by (underlying) state."""
+    days = {o.outcome.get("within_days") for o in undated if o.outcome}
+    days.discard(None)
+    timely = sum(1 for o in undated if o.outcome and o.outcome.get("timely") is True)
+    untimely = sum(1 for o in undated if o.outcome and o.outcome.get("timely") is False)
+    answered = timely + untimely
+    return {
+        "cases": len(undated),
+        "answered_within_days": days.pop() if len(days) == 1 else None,
+        "timely": timely,
+        "untimely": untimely,
+        "timely_share": float(Fraction(timely, answered)) if answered else None,
+        "closed_with_relief": sum(1 for o in undated if o.state == "resolved"),
+        "closed_without_relief": sum(1 for o in undated if o.state == "closed"),
+        "in_progress": sum(1 for o in undated if o.state == "responded"),
+        "no_response": sum(1 for o in undated if o.state == "open"),
     }
 
 

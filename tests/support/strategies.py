@@ -147,8 +147,31 @@ def cases(draw: st.DrawFn, number: int, channel: str) -> dict[str, Any]:
         case["author"] = author
     if draw(st.booleans()):
         case["tags"] = draw(st.lists(st.sampled_from(("billing", "app", "delivery")), unique=True))
+    if draw(st.integers(min_value=0, max_value=4)) == 0:
+        case["outcome"] = draw(outcomes())
     case["events"] = ordered
     return case
+
+
+@st.composite
+def outcomes(draw: st.DrawFn) -> dict[str, Any]:
+    """A case's outcome: a source's category of the answer, without its time."""
+    label, state = draw(st.sampled_from(OUTCOMES))
+    outcome: dict[str, Any] = {"label": label, "state": state}
+    timely = draw(st.sampled_from((True, False, None)))
+    if timely is not None:
+        outcome["timely"] = timely
+    if timely is not None or draw(st.booleans()):
+        outcome["within_days"] = draw(st.sampled_from((15, 15, 30)))
+    return outcome
+
+
+OUTCOMES = (
+    ("Closed with monetary relief", "resolved"),
+    ("Closed with explanation", "closed"),
+    ("In progress", "responded"),
+    ("Untimely response", "open"),
+)
 
 
 @st.composite

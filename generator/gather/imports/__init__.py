@@ -4,10 +4,17 @@ give it a section in docs/sources.md (a test checks)."""
 
 from __future__ import annotations
 
-from generator.gather.imports import jsonl, twcs
+from generator.gather.imports import cfpb, csvmap, jsonl, nyc311, open311, twcs
 from generator.gather.imports.base import ImportFormat
 
-FORMATS: tuple[ImportFormat, ...] = (jsonl.FORMAT, twcs.FORMAT)
+FORMATS: tuple[ImportFormat, ...] = (
+    jsonl.FORMAT,
+    twcs.FORMAT,
+    cfpb.FORMAT,
+    nyc311.FORMAT,
+    open311.FORMAT,
+    csvmap.FORMAT,
+)
 BY_NAME: dict[str, ImportFormat] = {f.name: f for f in FORMATS}
 
 

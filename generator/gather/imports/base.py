@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from generator.record.model import Case
 
@@ -19,12 +20,15 @@ class ImportOptions:
     """What `heard import` passes besides the file: each format uses what it needs.
 
     `timezone` (an IANA name; None: the site's) is given to local times without a zone.
+    `closed_as` is what a city's "closed" means where the data cannot tell (resolved or
+    closed; None: closed, not fixed).
     """
 
     brand: str | None = None
     company: str | None = None
     mapping: Path | None = None
     timezone: str | None = None
+    closed_as: Literal["resolved", "closed"] | None = None
 
 
 @dataclass

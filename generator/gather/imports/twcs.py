@@ -24,9 +24,7 @@ neither ends the row nor counts as a line.
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -34,8 +32,9 @@ from typing import BinaryIO, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from generator.errors import HeardError, Problem
+from generator.errors import HeardError
 from generator.gather.imports.base import ImportFormat, ImportOptions, ImportResult
+from generator.gather.imports.csvrows import BadByte, fail, rows
 from generator.record.model import MAX_TEXT, Author, Case, Event, Short, Text
 
 COLUMNS: tuple[str, ...] = (
@@ -54,11 +53,6 @@ _NOT_A_DATE = f"not a date like {DATE_EXAMPLE!r}"
 _NOT_AN_ID = "not a tweet id (a whole number)"
 _NOT_AN_ID_LIST = "not a tweet id or a comma-separated list of tweet ids"
 _NO_HEADER = "the first line must name the columns " + ", ".join(COLUMNS)
-
-# A lone surrogate never comes out of a strict UTF-8 decode, and the surrogate escapes
-# of undecodable bytes are U+DC80..U+DCFF: it cannot collide with anything in the file.
-_CR_MASK = "\ud800"
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 _ID = re.compile(r"\s*0*(\d{1,30}?)(?:\.0+)?\s*")
 _HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")
@@ -108,86 +102,6 @@ class _Tweet:
     parent: str | None
 
 
-class _Lines:
-    """The physical lines of a binary file as text for the csv module.
-
-    Lines end at LF only. Undecodable bytes are surrogate-escaped and the line noted; a CR
-    that does not end the line is masked so that csv keeps it inside the field.
-    """
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self.number = 0
-        self.bad_line: int | None = None
-        self.masked = False
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        raw = next(self._stream)
-        self.number += 1
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("utf-8", "surrogateescape")
-            if self.bad_line is None:
-                self.bad_line = self.number
-        if self.number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        if "\r" in text:
-            if text.endswith("\r\n"):
-                body, end = text[:-2], "\r\n"
-            elif text.endswith(("\n", "\r")):
-                body, end = text[:-1], text[-1]
-            else:
-                body, end = text, ""
-            if "\r" in body:
-                text = body.replace("\r", _CR_MASK) + end
-                self.masked = True
-        return text
-
-
-def _fail(shown: str, line: int | None, field: str | None, message: str) -> HeardError:
-    return HeardError(str(Problem(shown, line, field, message)))
-
-
-def _rows(stream: BinaryIO, shown: str) -> Iterator[tuple[int, list[str]]]:
-    """(line where the row starts, fields) for each non-blank CSV row."""
-    lines = _Lines(stream)
-    reader = csv.reader(lines, strict=True)
-    while True:
-        start = lines.number + 1
-        lines.bad_line = None
-        lines.masked = False
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            if "unexpected end of data" in str(err):
-                raise _fail(shown, start, None, "a quoted field is never closed") from None
-            raise _fail(shown, start, None, f"not valid CSV: {err}") from None
-        if lines.bad_line is not None:
-            for position, value in enumerate(row):
-                found = _ESCAPED_BYTE.search(value)
-                if found:
-                    raise _BadByte(lines.bad_line, position, ord(found.group()) - 0xDC00)
-            raise _BadByte(lines.bad_line, None, None)
-        if lines.masked:
-            row = [value.replace(_CR_MASK, "\r") for value in row]
-        if row:
-            yield start, row
-
-
-class _BadByte(Exception):
-    def __init__(self, line: int, position: int | None, byte: int | None) -> None:
-        super().__init__(line)
-        self.line = line
-        self.position = position
-        self.byte = byte
-
-
 def _tweet_id(value: str) -> str | None:
     match = _ID.fullmatch(value)
     return match.group(1) if match else None
@@ -225,15 +139,15 @@ def _model_message(err: ValidationError) -> str:
 def _header(shown: str, line: int, row: list[str]) -> dict[str, int]:
     names = [name.strip() for name in row]
     if any("\r" in name for name in names):
-        raise _fail(shown, line, None, "the header holds a bare CR: lines must end in LF or CRLF")
+        raise fail(shown, line, None, "the header holds a bare CR: lines must end in LF or CRLF")
     if not any(column in names for column in COLUMNS):
-        raise _fail(shown, line, None, f"no header line: {_NO_HEADER}")
+        raise fail(shown, line, None, f"no header line: {_NO_HEADER}")
     where: dict[str, int] = {}
     for column in COLUMNS:
         if names.count(column) > 1:
-            raise _fail(shown, line, column, "named twice in the header")
+            raise fail(shown, line, column, "named twice in the header")
         if column not in names:
-            raise _fail(shown, line, column, "missing from the header")
+            raise fail(shown, line, column, "missing from the header")
         where[column] = names.index(column)
     return where
 
@@ -243,29 +157,24 @@ def _read_tweets(stream: BinaryIO, shown: str) -> list[_Tweet]:
     first_line: dict[str, int] = {}
     where: dict[str, int] | None = None
     names: list[str] = []
-    rows = _rows(stream, shown)
     try:
-        for line, row in rows:
+        for line, row in rows(stream, shown):
             if where is None:
                 where = _header(shown, line, row)
                 names = [name.strip() for name in row]
                 continue
             if len(row) != len(names):
-                raise _fail(
+                raise fail(
                     shown,
                     line,
                     None,
                     f"expected {len(names)} fields as in the header, found {len(row)}",
                 )
             tweets.append(_tweet(shown, line, row, where, first_line))
-    except _BadByte as bad:
-        column: str | None = None
-        if bad.position is not None and bad.position < len(names):
-            column = names[bad.position] or None
-        what = "not UTF-8 text" if bad.byte is None else f"not UTF-8 text (byte 0x{bad.byte:02X})"
-        raise _fail(shown, bad.line, column, what) from None
+    except BadByte as bad:
+        raise bad.error(shown, names) from None
     if where is None:
-        raise _fail(shown, None, None, f"empty file: {_NO_HEADER}")
+        raise fail(shown, None, None, f"empty file: {_NO_HEADER}")
     return tweets
 
 
@@ -278,28 +187,28 @@ def _tweet(
 ) -> _Tweet:
     tweet_id = _tweet_id(row[where["tweet_id"]])
     if tweet_id is None:
-        raise _fail(shown, line, "tweet_id", _NOT_AN_ID)
+        raise fail(shown, line, "tweet_id", _NOT_AN_ID)
     if tweet_id in first_line:
-        raise _fail(
+        raise fail(
             shown, line, "tweet_id", f"tweet {tweet_id} already read on line {first_line[tweet_id]}"
         )
     first_line[tweet_id] = line
 
     author = row[where["author_id"]].strip()
     if not author:
-        raise _fail(shown, line, "author_id", "empty")
+        raise fail(shown, line, "author_id", "empty")
     try:
         _SHORT.validate_python(author)
     except ValidationError as err:
-        raise _fail(shown, line, "author_id", _model_message(err)) from None
+        raise fail(shown, line, "author_id", _model_message(err)) from None
 
     inbound_text = row[where["inbound"]].strip().lower()
     if inbound_text not in ("true", "false"):
-        raise _fail(shown, line, "inbound", "not True or False")
+        raise fail(shown, line, "inbound", "not True or False")
 
     at = _created(row[where["created_at"]])
     if at is None:
-        raise _fail(shown, line, "created_at", _NOT_A_DATE)
+        raise fail(shown, line, "created_at", _NOT_A_DATE)
 
     text = row[where["text"]]
     # The model's character checks are slow in bulk: it sees every text that could fail
@@ -308,7 +217,7 @@ def _tweet(
         try:
             _TEXT.validate_python(text)
         except ValidationError as err:
-            raise _fail(shown, line, "text", _model_message(err)) from None
+            raise fail(shown, line, "text", _model_message(err)) from None
 
     children: list[str] = []
     listed = row[where["response_tweet_id"]]
@@ -316,7 +225,7 @@ def _tweet(
         for item in listed.split(","):
             child = _tweet_id(item)
             if child is None:
-                raise _fail(shown, line, "response_tweet_id", _NOT_AN_ID_LIST)
+                raise fail(shown, line, "response_tweet_id", _NOT_AN_ID_LIST)
             children.append(child)
 
     parent: str | None = None
@@ -324,7 +233,7 @@ def _tweet(
     if named.strip():
         parent = _tweet_id(named)
         if parent is None:
-            raise _fail(shown, line, "in_response_to_tweet_id", _NOT_AN_ID)
+            raise fail(shown, line, "in_response_to_tweet_id", _NOT_AN_ID)
 
     return _Tweet(
         line=line,
@@ -392,7 +301,7 @@ def _event(shown: str, tweet: _Tweet, kind: _Kind) -> Event:
     except ValidationError as err:
         first = err.errors()[0]
         column = _FIELD_COLUMN.get(str(first["loc"][0])) if first["loc"] else None
-        raise _fail(shown, tweet.line, column, str(first["msg"])) from None
+        raise fail(shown, tweet.line, column, str(first["msg"])) from None
 
 
 def _case(shown: str, root: _Tweet, conversation: list[_Tweet], brand_key: str) -> Case:
@@ -415,7 +324,7 @@ def _case(shown: str, root: _Tweet, conversation: list[_Tweet], brand_key: str) 
             events=events,
         )
     except ValidationError as err:
-        raise _fail(shown, root.line, None, _model_message(err)) from None
+        raise fail(shown, root.line, None, _model_message(err)) from None
 
 
 def read_twcs(path: Path, brand: str, *, shown: str | None = None) -> TwcsResult:
@@ -436,7 +345,7 @@ def read_twcs(path: Path, brand: str, *, shown: str | None = None) -> TwcsResult
         with path.open("rb") as stream:
             tweets = _read_tweets(stream, shown)
     except OSError as err:
-        raise _fail(shown, None, None, f"cannot read the file ({err.strerror or err})") from None
+        raise fail(shown, None, None, f"cannot read the file ({err.strerror or err})") from None
 
     known = {t.id for t in tweets}
     cases: list[Case] = []
