@@ -193,3 +193,9 @@ def test_unsafe_native_ids_become_stable_hashes() -> None:
     )
     assert native_to_id("reviews", "tag:example.com,2026:review/1").startswith("reviews-h")
     assert native_to_id("github", "412") == "github-412"
+
+
+def test_praise_is_redacted_like_every_post() -> None:
+    _, outcome = run([post("1", 0, "fan", "Thank you, great app! Write me at fan@mail.example")])
+    [kept] = outcome.praise
+    assert kept.text == "Thank you, great app! Write me at [email removed]"

@@ -193,7 +193,15 @@ class Threader:
                 post.praise is None and self.is_praise(text, channel) and not post.title
             ):
                 praise_ids.add(post.native_id)
-                outcome.praise.append(post)
+                # Praise is as public, and as personal, as any post: redacted the same way.
+                outcome.praise.append(
+                    replace(
+                        post,
+                        text=text,
+                        title=self.redact(post.title),
+                        author_name=self.redact(post.author_name),
+                    )
+                )
                 return
             self._open(channel, post, text, outcome)
             return
