@@ -199,3 +199,15 @@ def test_praise_is_redacted_like_every_post() -> None:
     _, outcome = run([post("1", 0, "fan", "Thank you, great app! Write me at fan@mail.example")])
     [kept] = outcome.praise
     assert kept.text == "Thank you, great app! Write me at [email removed]"
+
+
+def test_a_signed_brand_answer_names_its_agent() -> None:
+    record, _ = run(
+        [
+            post("1", 0, "linda", "Still no refund?"),
+            post("2", 5, "TestCare", "Sorry Linda, it is on its way today ^JM", parent_id="1"),
+            post("3", 6, "linda", "Thanks ^_^", parent_id="2"),
+        ]
+    )
+    agents = [(e.by, e.agent) for e in record["x-1"].events]
+    assert agents == [("customer", None), ("brand", "JM"), ("customer", None)]

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import HeardError
-from generator.gather.imports.twcs import _agent, read_twcs
+from generator.gather.imports.twcs import read_twcs
+from generator.meaning.words import agent_of
 from generator.record.model import Case, case_to_line
 from tests.conftest import shared_data
 
@@ -293,7 +294,7 @@ def test_a_bare_cr_stays_in_its_field(tmp_path: Path) -> None:
     ],
 )
 def test_agent_signature(text: str, agent: str | None) -> None:
-    assert _agent(text) == agent
+    assert agent_of(text) == agent
 
 
 # --- errors: one line, file:line: column: message ------------------------------------

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from generator.config import Config
 from generator.gather.redact import Redactor
 from generator.gather.sources.base import Post, Signal
+from generator.meaning.words import Judge, agent_of
 from generator.record.model import MAX_TEXT, URL_RE, Author, By, Case, Event, EventKind, merge_cases
 
 _SAFE_NATIVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}\Z")
@@ -83,11 +84,9 @@ class Threader:
         self.redact = Redactor(config.gather.redact)
         rules = config.gather
         self.dm = [re.compile(p, re.IGNORECASE) for p in rules.dm_phrases]
-        self.praise = [re.compile(p, re.IGNORECASE) for p in rules.praise]
-        self.complaint = [re.compile(p, re.IGNORECASE) for p in rules.complaint]
+        self.judge = Judge(config)
         self.markers = [m.casefold() for m in rules.fixed_markers]
         self.index: dict[tuple[str, str], str] = {}
-        self._brand_mentions: dict[str, re.Pattern[str]] = {}
         self.brand_posts: set[tuple[str, str]] = set()
         for case in cases.values():
             for event in case.events:
@@ -95,31 +94,6 @@ class Threader:
                     self.index[(case.channel, event.post_id)] = case.id
                     if event.by == "brand":
                         self.brand_posts.add((case.channel, event.post_id))
-
-    def is_praise(self, text: str | None, channel: str) -> bool:
-        """Positive with no sign of a problem (configurable patterns).
-
-        Mentions of the brand's own accounts are not words of the post: a brand whose
-        handle is a complaint word (`@help`) must not turn every thank-you into a complaint.
-        """
-        if not text:
-            return False
-        said = self._mentions(channel).sub(" ", text)
-        return any(p.search(said) for p in self.praise) and not any(
-            p.search(said) for p in self.complaint
-        )
-
-    def _mentions(self, channel: str) -> re.Pattern[str]:
-        """@-mentions of the brand's accounts on `channel` (with or without their server)."""
-        if channel not in self._brand_mentions:
-            names = {
-                h.strip().lstrip("@").split("@")[0] for h in self.config.accounts.get(channel, [])
-            }
-            alternatives = "|".join(sorted(re.escape(n) for n in names if n)) or r"(?!)"
-            self._brand_mentions[channel] = re.compile(
-                rf"(?<![\w@])@(?:{alternatives})(?:@[\w.-]+)?(?![\w@])", re.IGNORECASE
-            )
-        return self._brand_mentions[channel]
 
     def apply(
         self,
@@ -190,7 +164,7 @@ class Threader:
                 outcome.skip("brand post outside a known thread")
                 return
             if post.praise or (
-                post.praise is None and self.is_praise(text, channel) and not post.title
+                post.praise is None and self.judge.is_praise(text, channel) and not post.title
             ):
                 praise_ids.add(post.native_id)
                 # Praise is as public, and as personal, as any post: redacted the same way.
@@ -268,6 +242,7 @@ class Threader:
             post_id=post.native_id,
             seen_at=self.seen_at,
             precision=post.precision,
+            agent=agent_of(text) if by == "brand" else None,  # "… ^JM": who answered
         )
 
     def _add(self, case_id: str, event: Event) -> int:

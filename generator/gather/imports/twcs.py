@@ -35,6 +35,7 @@ from pydantic import TypeAdapter, ValidationError
 from generator.errors import HeardError
 from generator.gather.imports.base import ImportFormat, ImportOptions, ImportResult
 from generator.gather.imports.csvrows import BadByte, fail, rows
+from generator.meaning.words import agent_of
 from generator.record.model import MAX_TEXT, Author, Case, Event, Short, Text
 
 COLUMNS: tuple[str, ...] = (
@@ -67,12 +68,6 @@ _CREATED = re.compile(
     r"\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     r" {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2}) (\d{4})\s*"
 )
-# A care agent's caret signature at the end of a brand tweet: "^JM", "^ MC", "^Helen.",
-# possibly followed by an attached link or a "2/2" thread counter.
-_SIGNATURE = re.compile(
-    r"(?<!\^)\^ ?([A-Za-z]{1,12})[.!]?(?:\s+(?:https?://\S+|\d{1,2}/\d{1,2}|\.))*\s*$"
-)
-
 _Kind = Literal["complaint", "reply", "customer_reply"]
 
 _TEXT: TypeAdapter[str] = TypeAdapter(Text)
@@ -278,11 +273,6 @@ def _conversations(tweets: list[_Tweet]) -> list[list[_Tweet]]:
     return list(groups.values())
 
 
-def _agent(text: str) -> str | None:
-    match = _SIGNATURE.search(text)
-    return match.group(1) if match else None
-
-
 _FIELD_COLUMN = {"text": "text", "agent": "text", "handle": "author_id", "at": "created_at"}
 
 
@@ -294,7 +284,7 @@ def _event(shown: str, tweet: _Tweet, kind: _Kind) -> Event:
                 at=tweet.at,
                 by="brand",
                 text=tweet.text,
-                agent=_agent(tweet.text),
+                agent=agent_of(tweet.text),
                 handle=tweet.author,
             )
         return Event(kind=kind, at=tweet.at, by="customer", text=tweet.text)
