@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -460,6 +461,76 @@ def workflows(site: Path, install: str | None) -> None:
     spec = check_install(install) if install is not None else None
     for path in write_workflows(site, config, spec):
         click.echo(f"wrote {path}")
+
+
+@main.command(name="queue")
+@site_option
+@now_option
+@click.option("--channel", default=None, help="Only this channel.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for tools.")
+@click.option("--keep-going", is_flag=True, help="Skip bad record lines (counted).")
+def queue_(
+    site: Path,
+    now: str | None,
+    channel: str | None,
+    limit: int | None,
+    as_json: bool,
+    keep_going: bool,
+) -> None:
+    """What to answer next (for the team; never published).
+
+    \b
+    1. answer: no public answer yet (waiting / response target x reach weight)
+    2. fix: answered, not fixed (customer's wait / resolution target x reach weight)
+    3. still concerned: the customer went silent after the brand's question
+    4. follow up: fixed, no public follow-up since
+    Reach weight: 1 + log10(1 + followers). Reach never changes a published figure.
+    """
+    rows = pipeline.queue_of(site, _now(now), channel=channel, limit=limit, keep_going=keep_going)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("nothing to do: every case is answered, fixed and followed up")
+        return
+    width = max(len(r.case_id) for r in rows)
+    for rank, row in enumerate(rows, start=1):
+        click.echo(
+            f"{rank:>3}  {row.group:<15}  {row.case_id:<{width}}  {row.channel:<10}  "
+            f"{row.priority:>6.2f}  {one_line(row.reason)}"
+        )
+        click.echo(
+            f"{'':>3}  {'':<15}  {one_line(row.title)}"
+            + (f"  {one_line(row.url)}" if row.url else "")
+        )
+
+
+@main.command()
+@site_option
+@now_option
+@click.option("--agent", default=None, help="Who linked them (first name or initials).")
+@click.argument("keep")
+@click.argument("merge")
+def link(site: Path, now: str | None, agent: str | None, keep: str, merge: str) -> None:
+    """Show MERGE as part of KEEP: one complaint made on two channels is one case.
+
+    Both posts go on one timeline, each with its channel; the case counts once, from the
+    earliest complaint, and a link never makes a figure better than the two counted
+    apart. MERGE's page leads to KEEP. The link is listed on the moderation ledger.
+    """
+    path = pipeline.link(site, keep, merge, now=_now(now), agent=agent)
+    click.echo(f"linked: {merge} is shown as part of {keep} (wrote {path})")
+
+
+@main.command()
+@site_option
+@click.argument("keep")
+@click.argument("merge")
+def unlink(site: Path, keep: str, merge: str) -> None:
+    """Undo `heard link KEEP MERGE`: the two cases are shown and counted apart again."""
+    path = pipeline.unlink(site, keep, merge)
+    click.echo(f"unlinked: {keep} and {merge} (wrote {path})")
 
 
 @main.command(name="reset-samples")

@@ -97,12 +97,18 @@ class SiteConfig(_Strict):
 
 
 class PolicyConfig(_Strict):
-    """The brand's public promises, used by the figures."""
+    """The brand's public promises, used by the figures, and its care playbook's delays."""
 
     response_target: Duration | None = None
     resolution_target: Duration | None = None
     window_days: Annotated[int, Field(ge=1, le=3660)] = 30
     stale_after: Duration = 6 * 3600
+    follow_up_after: Duration = 2 * 86400
+    """A fix with no public follow-up this long after is in the team's queue."""
+    silent_after: Duration = 3 * 86400
+    """A customer who has not answered the brand's question this long is in the queue."""
+    thanks_within: Duration = 7 * 86400
+    """Praise by a fixed case's author this long after the fix is thanks for it."""
 
 
 def _patterns(value: list[str]) -> list[str]:

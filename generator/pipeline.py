@@ -22,6 +22,8 @@ from generator.gather.redact import Redactor, redact_case
 from generator.gather.sources.base import declared
 from generator.meaning.lifecycle import CaseView, derive, derive_all
 from generator.meaning.metrics import summary
+from generator.meaning.queue import QueueRow, queue
+from generator.record.links import Link, link_problems, load_links, save_links
 from generator.record.model import (
     Case,
     Event,
@@ -31,6 +33,7 @@ from generator.record.model import (
     merge_cases,
     strip_content,
 )
+from generator.record.praise import load_praise
 from generator.record.store import (
     NOTES_DIR,
     Page,
@@ -42,6 +45,7 @@ from generator.record.store import (
     manifest_problems,
     record_lock,
     refuse_unclean,
+    require_clean,
     save_note,
     save_record,
 )
@@ -459,6 +463,9 @@ def check(
         problems.append(
             Problem(f"content/notes/{case_id}.md", None, None, "no case with this id in the record")
         )
+    problems += load_praise(root).problems
+    if not site.record.problems:
+        problems += link_problems(load_links(root), set(site.record.cases))
     return CheckReport(
         problems,
         len(site.record.cases),
@@ -513,3 +520,59 @@ def source_notices(config: Config, today: date) -> list[Problem]:
             for field_name, text in spec.notices(source, today):
                 notices.append(Problem("heard.toml", None, f"sources[{index}].{field_name}", text))
     return notices
+
+
+def link(root: Path, keep: str, merge: str, *, now: datetime, agent: str | None = None) -> Path:
+    """Show `merge` as part of `keep` (one complaint made on two channels): both posts on
+    one timeline, counted once from the earliest complaint; `merge` leads to `keep`."""
+    with record_lock(root):
+        site = load_site(root)
+        refuse_unclean(site.record, "fix the record first")
+        kept, merged = find_case(site, keep), find_case(site, merge)
+        links = load_links(root)
+        require_clean(links.problems)
+        into = links.into()
+        target = into.get(kept.id, kept.id)  # linking into a merged case links into its own
+        if target == merged.id or merged.id in into:
+            shown = into.get(merged.id, target)
+            raise HeardError(f"{merged.id} is already shown as part of {shown}")
+        if any(existing.keep == merged.id for existing in links.items):
+            raise HeardError(
+                f"{merged.id} already keeps other cases: link them the other way round"
+                f" (heard link {merged.id} {kept.id})"
+            )
+        if now < max(kept.opened, merged.opened):
+            raise HeardError(f"the link's time {format_instant(now)} is before a case opened")
+        new = Link(keep=target, merge=merged.id, at=now, agent=agent)
+        return save_links(root, [*links.items, new])
+
+
+def unlink(root: Path, keep: str, merge: str) -> Path:
+    """Undo `heard link KEEP MERGE`: the two cases are shown and counted apart again."""
+    with record_lock(root):
+        site = load_site(root)
+        kept, merged = find_case(site, keep), find_case(site, merge)
+        links = load_links(root)
+        require_clean(links.problems)
+        remaining = [
+            existing
+            for existing in links.items
+            if {existing.keep, existing.merge} != {kept.id, merged.id}
+        ]
+        if len(remaining) == len(links.items):
+            raise HeardError(f"{kept.id} and {merged.id} are not linked")
+        return save_links(root, remaining)
+
+
+def queue_of(
+    root: Path,
+    now: datetime,
+    *,
+    channel: str | None = None,
+    limit: int | None = None,
+    keep_going: bool = False,
+) -> list[QueueRow]:
+    """The care team's queue as of `now` (reads only the record: no network)."""
+    site = load_site(root)
+    readable(site, keep_going)
+    return queue(views_of(site, now), now, site.config, channel=channel, limit=limit)

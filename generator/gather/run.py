@@ -22,6 +22,7 @@ from generator.errors import HeardError, one_line
 from generator.gather.sources import BY_TYPE
 from generator.gather.sources.base import Context, FetchResult, Post, SourceError
 from generator.gather.threads import Outcome, Threader, native_to_id
+from generator.record.praise import PRAISE_DIR
 from generator.record.store import (
     STATE_DIR,
     atomic_write_many,
@@ -35,7 +36,6 @@ from generator.record.store import (
 )
 from generator.record.times import format_instant, parse_instant
 
-PRAISE_DIR = Path("content/praise")
 PRIVATE_DIR = Path(".heard-cache/sources")  # login sessions; git-ignored, never published
 
 
