@@ -453,7 +453,8 @@ def check(
     except ProblemsError as exc:
         return CheckReport(exc.problems, 0, 0, 0)
     except HeardError as exc:
-        return CheckReport([Problem("heard.toml", None, "site.theme", str(exc))], 0, 0, 0)
+        message = str(exc).removeprefix("heard.toml: site.theme: ")
+        return CheckReport([Problem("heard.toml", None, "site.theme", message)], 0, 0, 0)
     problems = [*site.record.problems, *site.record.notices, *site.problems]
     if credentials:
         problems += credential_problems(site.config, os.environ if environ is None else environ)

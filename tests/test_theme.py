@@ -80,6 +80,9 @@ def test_theme_mistakes_are_one_line(make_site: SiteFactory, tmp_path: Path) -> 
     result = heard("build", "--site", root, "--out", tmp_path / "a", "--now", NOW)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: heard.toml: site.theme: no theme named 'nope'")
+    checked = heard("check", "--site", root)  # check says so too, before any build
+    assert checked.exit_code == 1
+    assert checked.stderr.startswith("heard.toml: site.theme: no theme named 'nope'")
     root = site(make_site, theme="loop", name="loop")
     write(root / "themes/loop/theme.toml", 'extends = "loop"\n')
     looped = heard("build", "--site", root, "--out", tmp_path / "b", "--now", NOW)
