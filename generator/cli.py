@@ -15,6 +15,7 @@ from generator import __version__, pipeline
 from generator.errors import HeardError, ProblemsError, one_line
 from generator.gather.imports import BY_NAME as IMPORT_FORMATS
 from generator.gather.imports.base import ImportOptions
+from generator.progress import progress_for
 from generator.record.model import NoteStatus
 from generator.record.times import format_duration, format_instant, resolve_now
 
@@ -75,6 +76,13 @@ def now_option(func: F) -> F:
     )(func)
 
 
+def quiet_option(func: F) -> F:
+    """--quiet: no progress (only the result and errors)."""
+    return click.option(
+        "--quiet", "-q", is_flag=True, help="No progress, only the summary and errors."
+    )(func)
+
+
 def _now(value: str | None) -> datetime:
     try:
         return resolve_now(value)
@@ -98,11 +106,24 @@ def main() -> None:
     help="Output folder (default: _site inside the site).",
 )
 @click.option("--keep-going", is_flag=True, help="Skip bad record lines (counted), build the rest.")
-def build(site: Path, now: str | None, out: Path | None, keep_going: bool) -> None:
-    """Build the static site (HTML, feeds, JSON) into _site/."""
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes (default: the cores available). The site is the same for any.",
+)
+@quiet_option
+def build(
+    site: Path, now: str | None, out: Path | None, keep_going: bool, jobs: int | None, quiet: bool
+) -> None:
+    """Build the static site (HTML, feeds, JSON) into _site/, redoing only what changed."""
     moment = _now(now)
     target = out if out is not None else site / "_site"
-    report = pipeline.build(site, target, moment, keep_going=keep_going)
+    with progress_for(quiet) as shown:
+        report = pipeline.build(
+            site, target, moment, keep_going=keep_going, jobs=jobs, progress=shown
+        )
     if report.skipped_lines:
         click.echo(f"warning: skipped {report.skipped_lines} bad record line(s)", err=True)
     p = report.published

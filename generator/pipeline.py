@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,13 +16,12 @@ from generator.errors import HeardError, Problem, ProblemsError
 from generator.gather.imports import BY_NAME, guess
 from generator.gather.imports.base import ImportOptions
 from generator.gather.redact import Redactor, redact_case
-from generator.meaning.lifecycle import CaseView, derive, derive_all
+from generator.meaning.lifecycle import CaseFacts, CaseView, derive, derive_all
 from generator.meaning.metrics import summary
 from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
 from generator.record.store import (
     Page,
     Record,
-    last_gathered,
     load_notes,
     load_pages,
     load_record,
@@ -34,11 +32,7 @@ from generator.record.store import (
     save_record,
 )
 from generator.record.times import format_instant
-from generator.site import badges, feeds, open311
-from generator.site.exports import api_files
-from generator.site.lookup import lookup_files
-from generator.site.publish import PublishReport, publish
-from generator.site.render import Renderer, SiteData, freshness
+from generator.site.engine import BuildReport, Progress, build_site
 
 
 @dataclass
@@ -62,15 +56,6 @@ def load_site(root: Path) -> Site:
     return Site(root, config, record, notes, pages, [*note_problems, *page_problems])
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    """What `heard build` did."""
-
-    cases: int
-    skipped_lines: int
-    published: PublishReport
-
-
 def views_of(site: Site, now: datetime) -> list[CaseView]:
     """Every case as of `now`."""
     return derive_all(site.record.cases.values(), site.notes, now, site.config)
@@ -88,38 +73,31 @@ def summary_of(site: Site, views: list[CaseView], now: datetime) -> dict[str, ob
     )
 
 
-def activity(views: list[CaseView]) -> dict[str, datetime]:
+def activity(views: Iterable[CaseView | CaseFacts]) -> dict[str, datetime]:
     """Per channel, the latest moment the record shows anything happening (or being seen)."""
     latest: dict[str, datetime] = {}
     for view in views:
-        for step in view.steps:
-            moment = max(step.event.at, step.event.seen_at or step.event.at)
-            if view.channel not in latest or moment > latest[view.channel]:
-                latest[view.channel] = moment
+        moment = view.active_at
+        if view.channel not in latest or moment > latest[view.channel]:
+            latest[view.channel] = moment
     return latest
 
 
-def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> BuildReport:
-    """Build the whole site into `out`. Bad record lines stop it unless `keep_going`."""
-    site = load_site(root)
-    if site.problems or (site.record.problems and not keep_going):
-        raise ProblemsError([*site.record.problems, *site.problems])
-    skipped = len({(p.file, p.line) for p in site.record.problems})
-    views = views_of(site, now)
-    doc = summary_of(site, views, now)
-    channels = sorted({v.channel for v in views})
-    gathered = freshness(last_gathered(root), channels, now, site.config.policy.stale_after)
-    data = SiteData(site.config, views, doc, site.pages, now, activity(views), gathered)
-    renderer = Renderer(root, site.config)
-    files = itertools.chain(
-        renderer.render(data),
-        api_files(views, doc, now),
-        lookup_files(views),
-        feeds.files(views, doc, site.config, now),
-        open311.files(views, doc, site.config, now),
-        badges.files(views, doc, site.config, now),
-    )
-    return BuildReport(len(views), skipped, publish(out, files))
+def build(
+    root: Path,
+    out: Path,
+    now: datetime,
+    *,
+    keep_going: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build the whole site into `out`. Bad record lines stop it unless `keep_going`.
+
+    Incremental and parallel (generator/site/engine.py): the output is the same for any
+    `jobs`, with or without the build cache.
+    """
+    return build_site(root, out, now, keep_going=keep_going, jobs=jobs, progress=progress)
 
 
 @dataclass(frozen=True)

@@ -103,11 +103,12 @@ def heard(*args: str | Path, env: dict[str, str] | None = None, input: str | Non
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root with its bytes (to prove nothing changed)."""
+    """Every file under root with its bytes (to prove nothing changed), but the build cache
+    (.heard-cache/build: git-ignored, an optimisation a build may refresh)."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and ".heard-cache/build" not in p.relative_to(root).as_posix()
     }
 
 

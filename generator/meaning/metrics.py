@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import Facts
 from generator.record.model import STATES
 from generator.record.times import format_instant, seconds_between
 
@@ -81,7 +81,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def observe(view: CaseView, now: datetime) -> tuple[Observation, Observation]:
+def observe(view: Facts, now: datetime) -> tuple[Observation, Observation]:
     """A case's time to first response and time to a fix; unanswered or unfixed ones are
     censored at now (`closed` is not a fix)."""
     answered = view.first_response_at
@@ -92,9 +92,7 @@ def observe(view: CaseView, now: datetime) -> tuple[Observation, Observation]:
     )
 
 
-def figures(
-    views: Iterable[CaseView], now: datetime, response_target: int | None
-) -> dict[str, Any]:
+def figures(views: Iterable[Facts], now: datetime, response_target: int | None) -> dict[str, Any]:
     """One FIG block of api/summary.json for the given cases."""
     states = dict.fromkeys(STATES, 0)
     first: list[Observation] = []
@@ -136,13 +134,13 @@ def figures(
     }
 
 
-def in_window(view: CaseView, now: datetime, window_days: int) -> bool:
+def in_window(view: Facts, now: datetime, window_days: int) -> bool:
     """Opened within the last `window_days` days (inclusive of the boundary)."""
     return view.opened >= now - timedelta(days=window_days)
 
 
 def summary(
-    views: Sequence[CaseView],
+    views: Sequence[Facts],
     now: datetime,
     *,
     brand: str,
@@ -196,7 +194,7 @@ class Bucket:
 
 
 def distribution(
-    views: Iterable[CaseView], now: datetime, *, resolution: bool = False
+    views: Iterable[Facts], now: datetime, *, resolution: bool = False
 ) -> list[Bucket]:
     """Counts per time bucket: answered (or fixed) in it, and still waiting that long."""
     bounds = RESOLUTION_BUCKETS if resolution else FIRST_RESPONSE_BUCKETS
@@ -221,7 +219,7 @@ class Month:
     resolution: KaplanMeier
 
 
-def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[Month]:
+def monthly(views: Sequence[Facts], now: datetime, months: int = 12) -> list[Month]:
     """The last `months` calendar months up to now, oldest first, each a cohort by opening."""
     keys: list[str] = []
     year, month = now.year, now.month
@@ -229,7 +227,7 @@ def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[
         keys.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     keys.reverse()
-    cohorts: dict[str, list[CaseView]] = {k: [] for k in keys}
+    cohorts: dict[str, list[Facts]] = {k: [] for k in keys}
     for view in views:
         key = view.opened.strftime("%Y-%m")
         if key in cohorts and not view.hidden:

@@ -154,14 +154,19 @@ def parse_case_line(raw: str, shown: str, number: int) -> Case | list[Problem]:
 def iter_lines(path: Path, shown: str) -> Iterator[tuple[int, str] | Problem]:
     """Non-blank lines of a UTF-8 file with their numbers; undecodable lines become Problems."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Problem(shown, number, None, f"not UTF-8 (byte {exc.start + 1})")
-                continue
-            if text.strip():
-                yield number, text
+        yield from iter_raw_lines(handle, shown)
+
+
+def iter_raw_lines(raws: Iterable[bytes], shown: str) -> Iterator[tuple[int, str] | Problem]:
+    """`iter_lines` over lines already read (a shard's bytes split at newlines)."""
+    for number, raw in enumerate(raws, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Problem(shown, number, None, f"not UTF-8 (byte {exc.start + 1})")
+            continue
+        if text.strip():
+            yield number, text
 
 
 def merge_into(cases: dict[str, Case], case: Case, shown: str, number: int) -> Problem | None:

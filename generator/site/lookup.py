@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import CaseView, Facts
 
 BUCKETS = 64
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -58,7 +58,7 @@ def _keys(view: CaseView) -> set[str]:
     return keys
 
 
-def _js_json(data: object) -> str:
+def js_json(data: object) -> str:
     """JSON that is also safe inside a script file (no </script>, no U+2028 surprises)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     for raw, safe in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
@@ -66,21 +66,35 @@ def _js_json(data: object) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def lookup_files(views: Sequence[CaseView]) -> Iterator[tuple[str, bytes]]:
-    """lookup/NN.js buckets and lookup/find.js."""
+def keys_of(view: CaseView) -> list[tuple[int, str]]:
+    """A shown case's lookup keys with their buckets, sorted."""
+    return [(fnv1a(key) % BUCKETS, key) for key in sorted(_keys(view))]
+
+
+def entry_of(view: Facts) -> list[str]:
+    """What a lookup key leads to: [id, opening date, channel]."""
+    return [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
+
+
+def bucket_files(items: Iterable[tuple[int, str, list[str]]]) -> Iterator[tuple[str, bytes]]:
+    """lookup/NN.js buckets from (bucket, key, entry) items, and lookup/find.js."""
     buckets: list[dict[str, list[list[str]]]] = [{} for _ in range(BUCKETS)]
-    for view in views:
-        if view.hidden:
-            continue
-        entry = [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
-        for key in sorted(_keys(view)):
-            buckets[fnv1a(key) % BUCKETS].setdefault(key, []).append(entry)
+    for number, key, entry in items:
+        buckets[number].setdefault(key, []).append(entry)
     for number, bucket in enumerate(buckets):
         for entries in bucket.values():
             entries.sort()
-        body = f"heardLookup({number},{_js_json(bucket)});\n"
+        body = f"heardLookup({number},{js_json(bucket)});\n"
         yield f"lookup/{number:02x}.js", body.encode("utf-8")
     yield (
         "lookup/find.js",
         resources.files("generator.site").joinpath("assets/find.js").read_bytes(),
+    )
+
+
+def lookup_files(views: Sequence[CaseView]) -> Iterator[tuple[str, bytes]]:
+    """lookup/NN.js buckets and lookup/find.js."""
+    shown = [v for v in views if not v.hidden]
+    yield from bucket_files(
+        (number, key, entry_of(view)) for view in shown for number, key in keys_of(view)
     )

@@ -1,0 +1,844 @@
+"""Build the site on every core, in bounded memory, redoing only what changed.
+
+1. Read: each shard is hashed; a shard not seen before is parsed (in worker processes) and
+   the result cached. Bad lines stop the build here, before the output folder is touched.
+2. Cases: each case's inputs (its record lines, its note, the theme, the config, the free
+   pages, heard itself and which of its events are past "now") make one digest. A case whose
+   digest and outputs are unchanged is not rendered again: its compact facts come from the
+   cache. The others are rendered in workers, which write their page, JSON and feed (only
+   bytes that differ) and send back compact facts.
+3. Aggregates: figures, lists, feeds and exports are made from the facts alone; each output
+   has its own digest, so unchanged ones are skipped.
+4. Stale files go; the cache records what was built, last (an interrupted build leaves no
+   record, so the next one checks everything).
+
+The output is the same for any number of workers, with or without a cache.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from generator import __version__
+from generator.config import Config, load_config
+from generator.errors import Problem, ProblemsError
+from generator.meaning.lifecycle import CaseFacts, CaseView, derive, facts_of
+from generator.meaning.metrics import summary as figures_summary
+from generator.record.model import Case, Note, merge_cases
+from generator.record.store import (
+    Page,
+    iter_raw_lines,
+    last_gathered,
+    load_notes,
+    load_pages,
+    parse_case_line,
+    shard_paths,
+)
+from generator.record.times import format_instant
+from generator.site import badges, cache, exports, feeds, lookup, open311
+from generator.site.freshness import freshness_file
+from generator.site.publish import MARKER, PublishReport, prepare, remove_stale, write_if_changed
+from generator.site.render import Renderer, SiteData, freshness, theme_chain
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICRO = timedelta(microseconds=1)
+CHUNK = 250  # cases per worker task
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def micros(moment: datetime) -> int:
+    """A moment as whole microseconds since 1970 (exact, orderable, JSON-friendly)."""
+    return (moment - EPOCH) // MICRO
+
+
+def instant(value: int) -> datetime:
+    """The inverse of `micros`."""
+    return EPOCH + value * MICRO
+
+
+class Progress:
+    """Where a long build stands; the default says nothing (see generator/progress.py)."""
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        """A new phase of `total` steps begins."""
+
+    def advance(self, steps: int = 1) -> None:
+        """`steps` more are done."""
+
+    def finish(self) -> None:
+        """The phase is over."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `heard build` did."""
+
+    cases: int
+    skipped_lines: int
+    published: PublishReport
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every worker needs: inherited when workers fork, pickled when they spawn."""
+
+    root: Path
+    out: Path
+    config: Config
+    notes: dict[str, Note]
+    pages: list[Page]
+    now: datetime
+
+
+# --- the workers' side ---------------------------------------------------------------------
+
+_SHARED: Shared | None = None
+_RENDERER: Renderer | None = None
+
+
+def _init(shared: Shared) -> None:
+    global _SHARED, _RENDERER
+    _SHARED, _RENDERER = shared, None
+
+
+def _state() -> tuple[Shared, Renderer]:
+    global _RENDERER
+    assert _SHARED is not None, "worker not initialised"
+    if _RENDERER is None:
+        _RENDERER = Renderer(_SHARED.root, _SHARED.config)
+    return _SHARED, _RENDERER
+
+
+def parse_shard(path: str) -> dict[str, Any]:
+    """A shard parsed: its problems (line, field, message) and, per valid case line, its id,
+    channel, line number, a digest of the line and its event times (microseconds, sorted)."""
+    shown = f"content/cases/{Path(path).name}"
+    problems: list[list[Any]] = []
+    cases: list[list[Any]] = []
+    lines = 0
+    with open(path, "rb") as handle:
+        for item in iter_raw_lines(handle, shown):
+            if isinstance(item, Problem):
+                problems.append([item.line, item.field, item.message])
+                continue
+            number, text = item
+            lines += 1
+            parsed = parse_case_line(text, shown, number)
+            if isinstance(parsed, list):
+                problems.extend([p.line, p.field, p.message] for p in parsed)
+                continue
+            times = sorted(micros(e.at) for e in parsed.events)
+            cases.append([parsed.id, parsed.channel, number, cache.digest(text), times])
+    return {"lines": lines, "problems": problems, "cases": cases}
+
+
+Where = tuple[tuple[str, int], ...]  # (shard path, line number) of each line of a case
+Done = tuple[str, str, list[Any] | None, list[list[Any]], str | None, int]
+
+
+def render_cases(items: list[tuple[str, str, Where]]) -> list[Done]:
+    """Render (id, digest, where) cases: write their three outputs where bytes differ.
+
+    Returns per case (id, digest, facts row or None if it opens after now, lookup keys,
+    Open311 request line or None, files written).
+    """
+    shared, renderer = _state()
+    config, now, out = shared.config, shared.now, shared.out
+    clock = feeds.Clock(config)
+    texts: dict[str, dict[int, str]] = {}
+    done: list[Done] = []
+    for case_id, key, where in items:
+        case = _case(where, texts)
+        view = derive(case, shared.notes.get(case_id), now, config)
+        if view is None:
+            done.append((case_id, key, None, [], None, 0))
+            continue
+        written = 0
+        keys: list[list[Any]] = []
+        request = None
+        if not view.hidden:
+            for rel, data in case_outputs(view, renderer, shared.pages, config, clock):
+                written += write_if_changed(out, rel, data)
+            keys = [[n, k] for n, k in lookup.keys_of(view)]
+            request = open311.request_json(view, config)
+        done.append((case_id, key, fact_row(facts_of(view)), keys, request, written))
+    return done
+
+
+def case_outputs(
+    view: CaseView, renderer: Renderer, pages: Sequence[Page], config: Config, clock: feeds.Clock
+) -> list[tuple[str, bytes]]:
+    """A shown case's page, JSON and feed: functions of the case alone (never of now)."""
+    return [
+        (f"cases/{view.id}.html", renderer.case_page(view, pages)),
+        (f"api/cases/{view.id}.json", exports.case_json(view)),
+        (f"feeds/{view.id}.xml", feeds.case_feed(view, config, clock)),
+    ]
+
+
+def _case(where: Where, texts: dict[str, dict[int, str]]) -> Case:
+    """A case from its record lines (already checked in the read phase), merged in order."""
+    merged: Case | None = None
+    for path, number in where:
+        if path not in texts:
+            texts.clear()  # one shard at a time
+            with open(path, "rb") as handle:
+                texts[path] = {
+                    n: t for n, t in (x for x in iter_raw_lines(handle, "") if isinstance(x, tuple))
+                }
+        parsed = parse_case_line(texts[path][number], path, number)
+        if isinstance(parsed, list):  # the file changed under us since it was read
+            raise ProblemsError(parsed)
+        merged = parsed if merged is None else merge_cases(merged, parsed)
+    assert merged is not None
+    return merged
+
+
+def render_pages(items: list[tuple[str, str, dict[str, Any]]], data: SiteData) -> int:
+    """Render pages of lists; returns how many files were written."""
+    shared, renderer = _state()
+    written = 0
+    for template, path, context in items:
+        rel, html = renderer.list_page(template, path, data, context)
+        written += write_if_changed(shared.out, rel, html)
+    return written
+
+
+def _render_pages_task(args: tuple[list[tuple[str, str, dict[str, Any]]], SiteData]) -> int:
+    return render_pages(*args)
+
+
+# --- facts as plain rows (for the cache and the trip from workers) ---------------------------
+
+_TIMES = (2, 5, 6, 7, 8, 15)  # positions of the moments in a facts row
+
+
+def fact_row(facts: CaseFacts) -> list[Any]:
+    """CaseFacts as a JSON-friendly row (moments as microseconds)."""
+    row: list[Any] = [getattr(facts, name) for name in CaseFacts.__dataclass_fields__]
+    for index in _TIMES:
+        if row[index] is not None:
+            row[index] = micros(row[index])
+    return row
+
+
+def row_facts(row: list[Any]) -> CaseFacts:
+    """The inverse of `fact_row`."""
+    values = list(row)
+    for index in _TIMES:
+        if values[index] is not None:
+            values[index] = instant(values[index])
+    return CaseFacts(*values)
+
+
+# --- workers -------------------------------------------------------------------------------
+
+
+class Workers:
+    """A pool of worker processes (or, for one job, the calling process itself)."""
+
+    def __init__(self, jobs: int, shared: Shared) -> None:
+        self.jobs = jobs
+        self.pool: Any = None
+        if jobs > 1:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            self.pool = context.Pool(jobs, initializer=_init, initargs=(shared,))
+        _init(shared)
+
+    def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """func over items, results in any order (callers sort what they keep)."""
+        if self.pool is None or len(items) < 2:
+            return map(func, items)
+        return iter(self.pool.imap_unordered(func, items))
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
+
+
+@contextmanager
+def workers(jobs: int, shared: Shared) -> Iterator[Workers]:
+    """Workers for the length of a build; terminated on error."""
+    pool = Workers(jobs, shared)
+    try:
+        yield pool
+    except BaseException:
+        if pool.pool is not None:
+            pool.pool.terminate()
+            pool.pool.join()
+            pool.pool = None
+        raise
+    finally:
+        pool.close()
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --- digests of the inputs -----------------------------------------------------------------
+
+
+def code_digest() -> str:
+    """heard itself: its version and every file of the package that shapes output."""
+    parts: list[bytes | str] = [__version__]
+    package = resources.files("generator")
+    root = Path(str(package))
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".html", ".css", ".js", ".svg", ".toml"}:
+            parts += [path.relative_to(root).as_posix(), path.read_bytes()]
+    return cache.digest(*parts)
+
+
+def site_digest(root: Path, config: Config, pages: Sequence[Page]) -> str:
+    """Everything every page depends on besides its own cases: heard, the theme (all of its
+    chain), the config that shapes output, and the free pages (the menu lists them)."""
+    parts: list[bytes | str] = [code_digest()]
+    for folder in theme_chain(root, config.site.theme):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                parts += [path.as_posix(), path.read_bytes()]
+    parts.append(config.model_dump_json(include={"site", "accounts", "bots", "policy"}))
+    for page in pages:
+        parts += [page.slug, page.title, page.body]
+    return cache.digest(*parts)
+
+
+def note_digest(note: Note) -> str:
+    """A note's identity for the cache."""
+    return cache.digest(note.model_dump_json())
+
+
+def note_times(note: Note) -> list[int]:
+    """When the note's decisions were taken (they join the timeline at those times)."""
+    return [micros(d.at) for d in note.decisions]
+
+
+# --- the build -----------------------------------------------------------------------------
+
+
+@dataclass
+class ShardState:
+    """One shard in this build."""
+
+    path: Path
+    name: str
+    key: str  # digest of its bytes
+    parsed: dict[str, Any]
+    state: str = ""  # digest of everything its cases depend on
+    facts: dict[str, list[Any]] = field(default_factory=dict)  # id -> [digest, row, keys]
+    frags: dict[str, str] = field(default_factory=dict)  # id -> Open311 request line
+    changed: bool = False
+
+
+def build_site(
+    root: Path,
+    out: Path,
+    now: datetime,
+    *,
+    keep_going: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build the site in `root` into `out` as of `now` (see the module's docstring)."""
+    progress = progress or Progress()
+    config = load_config(root)
+    notes, note_problems = load_notes(root)
+    pages, page_problems = load_pages(root)
+    renderer = Renderer(root, config)
+    store = root / cache.CACHE_DIR
+    shared = Shared(root, out, config, notes, pages, now)
+    with workers(jobs or default_jobs(), shared) as pool:
+        shards = read_shards(root, store, pool, progress)
+        problems, _ = record_problems(shards)
+        if note_problems or page_problems or (problems and not keep_going):
+            raise ProblemsError([*problems, *note_problems, *page_problems])
+        renderer.check_pages(pages)
+        prepare(out)
+        build = Build(root, out, now, config, notes, pages, renderer, store, shards, pool, progress)
+        report = build.run()
+    return BuildReport(report[0], len({(p.file, p.line) for p in problems}), report[1])
+
+
+def read_shards(root: Path, store: Path, pool: Workers, progress: Progress) -> list[ShardState]:
+    """Every shard with its parse (from the cache, or parsed now in the workers)."""
+    paths = shard_paths(root)
+    progress.start("read", len(paths))
+    shards = []
+    todo = []
+    for path in paths:
+        key = cache.digest(path.read_bytes())
+        parsed = _valid_parse(cache.read(store / "parsed" / f"{key}.json"))
+        shards.append(ShardState(path, path.name, key, parsed or {}))
+        if parsed is None:
+            todo.append(len(shards) - 1)
+        else:
+            progress.advance()
+    results = pool.map(_parse_indexed, [(i, str(shards[i].path)) for i in todo])
+    for index, parsed in results:
+        shards[index].parsed = parsed
+        cache.write(store / "parsed" / f"{shards[index].key}.json", parsed)
+        progress.advance()
+    progress.finish()
+    cache.prune(store / "parsed", {f"{s.key}.json" for s in shards})
+    return shards
+
+
+def _parse_indexed(item: tuple[int, str]) -> tuple[int, dict[str, Any]]:
+    return item[0], parse_shard(item[1])
+
+
+def _need(condition: bool) -> None:
+    """A check of a cache file's shape: a file that fails one reads as missing."""
+    if not condition:
+        raise ValueError("damaged cache entry")
+
+
+def _valid_parse(data: Any) -> dict[str, Any] | None:
+    """A cached parse, if it has the shape `parse_shard` gives (else it is redone)."""
+    try:
+        _need(isinstance(data, dict) and isinstance(data["lines"], int))
+        for line, fld, message in data["problems"]:
+            _need(isinstance(line, int | None) and isinstance(fld, str | None))
+            _need(isinstance(message, str))
+        for case_id, channel, number, key, times in data["cases"]:
+            _need(isinstance(case_id, str) and isinstance(channel, str))
+            _need(isinstance(number, int) and isinstance(key, str))
+            _need(isinstance(times, list) and bool(times))
+            _need(all(isinstance(t, int) for t in times))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return data  # type: ignore[no-any-return]
+
+
+def record_problems(shards: Sequence[ShardState]) -> tuple[list[Problem], int]:
+    """The record's problems in file and line order (as `load_record` finds them), with the
+    channel clashes of cases that appear more than once; and the number of lines."""
+    problems: list[tuple[int, int, Problem]] = []
+    channels: dict[str, str] = {}
+    lines = 0
+    for index, shard in enumerate(shards):
+        shown = f"content/cases/{shard.name}"
+        lines += shard.parsed["lines"]
+        for line, fld, message in shard.parsed["problems"]:
+            problems.append((index, line or 0, Problem(shown, line, fld, message)))
+        for case_id, channel, number, _, _ in shard.parsed["cases"]:
+            known = channels.setdefault(case_id, channel)
+            if known != channel:
+                message = f"case {case_id}: channel {channel!r} differs from {known!r}"
+                problems.append((index, number, Problem(shown, number, "channel", message)))
+    problems.sort(key=lambda item: (item[0], item[1]))
+    return [p for _, _, p in problems], lines
+
+
+class Build:
+    """One build's steps 2–4 (the record is read and clean enough)."""
+
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        now: datetime,
+        config: Config,
+        notes: dict[str, Note],
+        pages: list[Page],
+        renderer: Renderer,
+        store: Path,
+        shards: list[ShardState],
+        pool: Workers,
+        progress: Progress,
+    ) -> None:
+        self.root, self.out, self.now, self.config = root, out, now, config
+        self.notes, self.pages, self.renderer, self.store = notes, pages, renderer, store
+        self.shards, self.pool, self.progress = shards, pool, progress
+        self.site = site_digest(root, config, pages)
+        self.now_us = micros(now)
+        self.written = 0
+        manifest = cache.read(store / "out.json")
+        valid = isinstance(manifest, dict) and manifest.get("out") == str(out.resolve())
+        self.manifest: dict[str, Any] = manifest if valid else {}
+        if not isinstance(self.manifest.get("shards"), dict):
+            self.manifest["shards"] = {}
+        if not isinstance(self.manifest.get("outputs"), dict):
+            self.manifest["outputs"] = {}
+
+    # -- step 2: cases --
+
+    def run(self) -> tuple[int, PublishReport]:
+        """Cases, then aggregates, then stale files and the cache's record."""
+        where = self.locate()
+        total = self.total_digest()
+        marker = self.out / MARKER
+        if self.manifest.get("total") == total and self.manifest.get("marker") == _stamp(marker):
+            files = int(self.manifest.get("files", 0))
+            return int(self.manifest.get("cases", 0)), PublishReport(files, 0, 0)
+        cache.forget(self.store / "out.json")  # until this build is complete
+        facts, keys, frags = self.cases(where)
+        expected = self.aggregates(facts, keys, frags)
+        for fact in facts:
+            if not fact.hidden:
+                expected.update(
+                    (f"cases/{fact.id}.html", f"api/cases/{fact.id}.json", f"feeds/{fact.id}.xml")
+                )
+        removed = remove_stale(self.out, expected)
+        marker.write_bytes(marker.read_bytes())  # a new time stamp: this build's
+        self.save(total, len(facts), len(expected), _stamp(marker))
+        return len(facts), PublishReport(len(expected), self.written, removed)
+
+    def locate(self) -> dict[str, list[tuple[int, int, str]]]:
+        """Per case id: (shard index, line, line digest) of each of its lines, in file order,
+        leaving out lines whose channel clashes with the case's first line."""
+        where: dict[str, list[tuple[int, int, str]]] = {}
+        channels: dict[str, str] = {}
+        for index, shard in enumerate(self.shards):
+            for case_id, channel, number, key, _ in shard.parsed["cases"]:
+                if channels.setdefault(case_id, channel) == channel:
+                    where.setdefault(case_id, []).append((index, number, key))
+        return where
+
+    def total_digest(self) -> str:
+        """Everything this build depends on, for the shortcut when nothing changed at all."""
+        parts: list[str] = [self.site, format_instant(self.now), self.gathered_json()]
+        parts += [s.key for s in self.shards]
+        parts += [f"{k}:{note_digest(n)}" for k, n in sorted(self.notes.items())]
+        return cache.digest(*parts)
+
+    def gathered_json(self) -> str:
+        """The gather states (the freshness input) as text."""
+        states = last_gathered(self.root)
+        return json.dumps(
+            {
+                c: {k: format_instant(v) if v else None for k, v in s.items()}
+                for c, s in sorted(states.items())
+            },
+            sort_keys=True,
+        )
+
+    def case_key(self, line_keys: Iterable[str], case_id: str, times: list[int]) -> str:
+        """The digest of everything a case's three outputs and facts depend on."""
+        note = self.notes.get(case_id)
+        every = sorted([*times, *(note_times(note) if note else [])])
+        visible = sum(1 for t in every if t <= self.now_us)
+        note_key = note_digest(note) if note else ""
+        return cache.digest(self.site, *line_keys, note_key, str(visible))
+
+    def cases(
+        self, where: dict[str, list[tuple[int, int, str]]]
+    ) -> tuple[list[CaseFacts], dict[str, list[list[Any]]], dict[str, str]]:
+        """Every case's facts (rendering those whose inputs changed), lookup keys, and the
+        Open311 lines of the cases opened in the last 90 days."""
+        existing = _existing(self.out)
+        times: dict[str, list[int]] = {}
+        for shard in self.shards:
+            for case_id, _, _, _, when in shard.parsed["cases"]:
+                times.setdefault(case_id, []).extend(when)
+        todo: list[tuple[str, str, Where]] = []
+        owner: dict[str, int] = {}
+        for index, shard in enumerate(self.shards):
+            shard.state = cache.digest(self.site, shard.key, *self._shard_inputs(shard, times))
+            old_state = self.manifest["shards"].get(shard.name)
+            old = _valid_facts(cache.read(self.store / "facts" / f"{old_state}.json"))
+            old_frags = _valid_frags(cache.read(self.store / "frags" / f"{old_state}.json"))
+            if old is None or old_frags is None:
+                old, old_frags = {}, {}
+            for case_id, _, number, _, _ in shard.parsed["cases"]:
+                lines = where[case_id]
+                if (index, number) != lines[0][:2]:
+                    continue  # a later line of a case: merged into its first
+                owner[case_id] = index
+                key = self.case_key((k for _, _, k in lines), case_id, times[case_id])
+                cached = old.get(case_id)
+                if cached is not None and cached[0] == key and _outputs_exist(cached, existing):
+                    shard.facts[case_id] = cached
+                    if case_id in old_frags:
+                        shard.frags[case_id] = old_frags[case_id]
+                    continue
+                shard.changed = True
+                paths = tuple((str(self.shards[i].path), n) for i, n, _ in lines)
+                todo.append((case_id, key, paths))
+            if old_state != shard.state:
+                shard.changed = True
+        self.progress.start("cases", len(todo))
+        chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        for done in self.pool.map(render_cases, chunks):
+            for case_id, key, row, keys, request, written in done:
+                shard = self.shards[owner[case_id]]
+                shard.facts[case_id] = [key, row, keys]
+                if request is not None:
+                    shard.frags[case_id] = request
+                self.written += written
+            self.progress.advance(len(done))
+        self.progress.finish()
+        facts: list[CaseFacts] = []
+        all_keys: dict[str, list[list[Any]]] = {}
+        frags: dict[str, str] = {}
+        window = self.now - timedelta(days=open311.WINDOW_DAYS)
+        for shard in self.shards:
+            for case_id, (_, row, keys) in shard.facts.items():
+                if row is None:
+                    continue
+                fact = row_facts(row)
+                facts.append(fact)
+                if keys:
+                    all_keys[case_id] = keys
+                if fact.opened >= window and case_id in shard.frags:
+                    frags[case_id] = shard.frags[case_id]
+        facts.sort(key=lambda f: (f.opened, f.id))
+        return facts, all_keys, frags
+
+    def _shard_inputs(self, shard: ShardState, times: dict[str, list[int]]) -> list[str]:
+        """What a shard's cases depend on besides its bytes and the site: their notes and
+        which of their events are past now."""
+        parts = []
+        everything_past = True
+        for case_id, _, _, _, _ in shard.parsed["cases"]:
+            note = self.notes.get(case_id)
+            if note is not None:
+                parts.append(f"{case_id}:{note_digest(note)}")
+            every = [*times[case_id], *(note_times(note) if note else [])]
+            if max(every) > self.now_us:
+                everything_past = False
+        if not everything_past:
+            for case_id, _, _, _, _ in shard.parsed["cases"]:
+                note = self.notes.get(case_id)
+                every = [*times[case_id], *(note_times(note) if note else [])]
+                parts.append(str(sum(1 for t in every if t <= self.now_us)))
+        return parts
+
+    # -- step 3: aggregates --
+
+    def aggregates(
+        self, facts: list[CaseFacts], keys: dict[str, list[list[Any]]], frags: dict[str, str]
+    ) -> set[str]:
+        """Write every aggregate output whose inputs changed; returns every output path."""
+        config, now = self.config, self.now
+        shown = [f for f in facts if not f.hidden]
+        case_keys = {s.facts[i][0] for s in self.shards for i in s.facts}
+        everything = cache.digest(self.site, *sorted(case_keys))
+        policy = config.policy
+        doc = figures_summary(
+            facts,
+            now,
+            brand=config.site.brand,
+            window_days=policy.window_days,
+            response_target=policy.response_target,
+        )
+        channels = sorted({f.channel for f in facts})
+        gathered = freshness(last_gathered(self.root), channels, now, policy.stale_after)
+        activity: dict[str, datetime] = {}
+        for fact in facts:
+            if fact.channel not in activity or fact.active_at > activity[fact.channel]:
+                activity[fact.channel] = fact.active_at
+        data = SiteData(config, facts, doc, self.pages, now, activity, gathered)
+        expected: set[str] = set()
+        outputs: dict[str, Any] = {}
+        fresh = cache.digest(everything, format_instant(now), self.gathered_json())
+        self.progress.start("pages")
+
+        def emit(key: str, make: Callable[[], Iterable[tuple[str, bytes]]]) -> None:
+            """Write a group of outputs made together, unless their inputs are unchanged."""
+            previous = self.manifest["outputs"].get(key)
+            paths = previous[1] if isinstance(previous, list) and len(previous) == 2 else None
+            unchanged = previous and previous[0] == digest_of[key] and paths is not None
+            if unchanged and all((self.out / p).is_file() for p in paths or []):
+                expected.update(paths or [])
+                outputs[key] = previous
+                return
+            made = []
+            for rel, blob in make():
+                self.written += write_if_changed(self.out, rel, blob)
+                made.append(rel)
+            expected.update(made)
+            outputs[key] = [digest_of[key], made]
+
+        digest_of = {
+            "pages": fresh,
+            "free": self.site,
+            "static": self.site,
+            "cases.json": everything,
+            "lookup": everything,
+            "feed.xml": everything,
+            "open311": fresh,
+        }
+        emit("pages", lambda: [*self.renderer.aggregate_pages(data), *self.machine(data, doc)])
+        emit("free", lambda: self.free_pages())
+        emit("static", lambda: [*self.renderer.static(), (".nojekyll", b"")])
+        emit("cases.json", lambda: [("api/cases.json", exports.cases_json(shown))])
+        emit("lookup", lambda: lookup.bucket_files(_lookup_items(shown, keys)))
+        emit("feed.xml", lambda: [("feed.xml", self.site_feed(shown))])
+        emit(
+            "open311",
+            lambda: [
+                *open311.head_files(shown, config, now),
+                (
+                    "open311/v2/requests.json",
+                    open311.requests_json(frags[f.id] for f in shown if f.id in frags),
+                ),
+            ],
+        )
+        self.list_pages(data, fresh, expected, outputs)
+        self.progress.finish()
+        self.outputs = outputs
+        return expected
+
+    def machine(self, data: SiteData, doc: dict[str, Any]) -> list[tuple[str, bytes]]:
+        """summary.json, the badges and freshness.js."""
+        return [
+            ("api/summary.json", exports.dumps(doc)),
+            *badges.files(data.views, doc, self.config, self.now),
+            freshness_file(data, self.renderer.local),
+        ]
+
+    def free_pages(self) -> list[tuple[str, bytes]]:
+        """The team's free pages (they depend only on themselves and the site)."""
+        return [
+            self.renderer._page("page.html", f"{page.slug}.html", self.pages, page=page)
+            for page in self.pages
+        ]
+
+    def site_feed(self, shown: list[CaseFacts]) -> bytes:
+        """feed.xml: the newest cases, re-read from the record (only those)."""
+        by_id = sorted(shown, key=lambda v: v.id)
+        newest = sorted(by_id, key=lambda v: v.last_event_at, reverse=True)[: feeds.MAX_ENTRIES]
+        wanted = {f.id for f in newest}
+        where = self.locate()
+        texts: dict[str, dict[int, str]] = {}
+        views = []
+        for case_id in sorted(wanted, key=lambda i: where[i][0][:2]):
+            paths = tuple((str(self.shards[i].path), n) for i, n, _ in where[case_id])
+            view = derive(_case(paths, texts), self.notes.get(case_id), self.now, self.config)
+            assert view is not None
+            views.append(view)
+        return feeds.site_feed(views, self.config, self.now, feeds.Clock(self.config))
+
+    def list_pages(
+        self, data: SiteData, fresh: str, expected: set[str], outputs: dict[str, Any]
+    ) -> None:
+        """Pages of lists: each rendered only when what it shows changed."""
+        keys = {case_id: s.facts[case_id][0] for s in self.shards for case_id in s.facts}
+        todo = []
+        for template, path, context in self.renderer.lists(data):
+            pager = context["pager"]
+            parts = [self.site, template, path, str(pager.number), str(pager.count)]
+            parts += [str(pager.total), *(keys[v.id] for v in pager.items)]
+            if pager.number == 1:
+                parts.append(fresh)
+            key = cache.digest(*parts)
+            expected.add(path)
+            outputs[path] = key
+            if self.manifest["outputs"].get(path) == key and (self.out / path).is_file():
+                continue
+            todo.append((template, path, context))
+        chunks = [(todo[i : i + 40], data) for i in range(0, len(todo), 40)]
+        for written in self.pool.map(_render_pages_task, chunks):
+            self.written += written
+
+    # -- step 4: the cache's record --
+
+    def save(self, total: str, cases: int, files: int, marker: str) -> None:
+        """Facts of changed shards, then the record of this build (last)."""
+        for shard in self.shards:
+            facts_path = self.store / "facts" / f"{shard.state}.json"
+            if shard.changed or not facts_path.exists():
+                cache.write(facts_path, shard.facts)
+                cache.write(self.store / "frags" / f"{shard.state}.json", shard.frags)
+        keep = {f"{s.state}.json" for s in self.shards}
+        cache.prune(self.store / "facts", keep)
+        cache.prune(self.store / "frags", keep)
+        cache.write(
+            self.store / "out.json",
+            {
+                "out": str(self.out.resolve()),
+                "total": total,
+                "cases": cases,
+                "files": files,
+                "marker": marker,
+                "shards": {s.name: s.state for s in self.shards},
+                "outputs": self.outputs,
+            },
+        )
+
+
+def _lookup_items(
+    shown: Sequence[CaseFacts], keys: dict[str, list[list[Any]]]
+) -> Iterator[tuple[int, str, list[str]]]:
+    for fact in shown:
+        entry = lookup.entry_of(fact)
+        for number, key in keys.get(fact.id, []):
+            yield number, key, entry
+
+
+def _existing(out: Path) -> set[str]:
+    """Paths of the per-case outputs already in the output folder."""
+    found: set[str] = set()
+    for folder in ("cases", "api/cases", "feeds"):
+        try:
+            with os.scandir(out / folder) as entries:
+                found.update(f"{folder}/{e.name}" for e in entries)
+        except OSError:
+            continue
+    return found
+
+
+def _outputs_exist(cached: list[Any], existing: set[str]) -> bool:
+    row = cached[1]
+    if row is None or row[3] == "hidden":
+        return True
+    case_id = row[0]
+    return (
+        f"cases/{case_id}.html" in existing
+        and f"api/cases/{case_id}.json" in existing
+        and f"feeds/{case_id}.xml" in existing
+    )
+
+
+def _valid_facts(data: Any) -> dict[str, list[Any]] | None:
+    """Cached facts of a shard, if every entry has the right shape (else redone)."""
+    if not isinstance(data, dict):
+        return None
+    fields = len(CaseFacts.__dataclass_fields__)
+    try:
+        for case_id, (key, row, keys) in data.items():
+            _need(isinstance(key, str) and isinstance(keys, list))
+            if row is not None:
+                _need(isinstance(row, list) and len(row) == fields and row[0] == case_id)
+                _need(all(row[i] is None or isinstance(row[i], int) for i in _TIMES))
+                row_facts(row)
+            for number, text in keys:
+                _need(isinstance(number, int) and isinstance(text, str))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return data
+
+
+def _valid_frags(data: Any) -> dict[str, str] | None:
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return None
+    return data
+
+
+def _stamp(marker: Path) -> str:
+    """The output folder's marker as this build left it (a later build elsewhere changes it)."""
+    try:
+        info = marker.stat()
+    except OSError:
+        return ""
+    return f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
