@@ -195,6 +195,7 @@ def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> N
     help="Time zone of times written without one (default: site.timezone).",
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@quiet_option
 def import_(
     site: Path,
     fmt: str,
@@ -203,10 +204,12 @@ def import_(
     mapping: Path | None,
     timezone: str | None,
     file: Path,
+    quiet: bool,
 ) -> None:
     """Merge an export (record JSONL, or another format) into the record."""
     options = ImportOptions(brand=brand, company=company, mapping=mapping, timezone=timezone)
-    report = pipeline.import_cases(site, file, fmt=fmt, options=options)
+    with progress_for(quiet, "import") as shown:
+        report = pipeline.import_cases(site, file, fmt=fmt, options=options, progress=shown)
     skipped = "".join(f", skipped {n} ({why})" for why, n in report.skipped.items() if n)
     click.echo(
         f"imported {file}: {report.read} cases read, {report.new_cases} new, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -113,7 +113,12 @@ class ImportReport:
 
 
 def import_cases(
-    root: Path, path: Path, *, fmt: str = "jsonl", options: ImportOptions | None = None
+    root: Path,
+    path: Path,
+    *,
+    fmt: str = "jsonl",
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Merge an export into the record: redacted like gathered posts, all-or-nothing,
     idempotent. A file that fails to read in `fmt` but looks like another format says so."""
@@ -125,7 +130,9 @@ def import_cases(
     if options.timezone is None:
         options = dataclasses.replace(options, timezone=config.site.timezone)
     shown = str(path)
+    progress = progress or Progress()
     with record_lock(root):
+        progress.start("read")
         record = load_record(root)
         refuse_unclean(record, "fix the record before importing into it")
         try:
@@ -133,10 +140,13 @@ def import_cases(
         except (HeardError, ProblemsError) as exc:
             raise _with_format_hint(exc, path, fmt) from None
         redactor = Redactor(config.gather.redact)
-        incoming = [redact_case(case, redactor) for case in result.cases]
-        cases = dict(record.cases)
+        read = len(result.cases)
+        progress.start("merge", read)
+        incoming = _redacted(result.cases, redactor)
+        cases = record.cases  # merged in place: one copy of a large record, not two
         new_cases = updated = new_events = 0
         for case in incoming:
+            progress.advance()
             known = cases.get(case.id)
             if known is None:
                 cases[case.id] = case
@@ -151,8 +161,17 @@ def import_cases(
                 updated += 1
                 new_events += len(merged.events) - len(known.events)
                 cases[case.id] = merged
+        progress.start("write")
         files = save_record(root, cases.values())
-    return ImportReport(len(incoming), new_cases, updated, new_events, files, result.skipped)
+        progress.finish()
+    return ImportReport(read, new_cases, updated, new_events, files, result.skipped)
+
+
+def _redacted(cases: list[Case], redactor: Redactor) -> Iterator[Case]:
+    """Each case redacted, the unredacted one let go as soon as its copy exists."""
+    cases.reverse()
+    while cases:  # consumed from the end: order kept, each original freed once copied
+        yield redact_case(cases.pop(), redactor)
 
 
 def _with_format_hint(exc: HeardError, path: Path, fmt: str) -> HeardError:

@@ -142,7 +142,7 @@ def _feed(config: Config, feed_id: str, title: str, updated: datetime, alternate
         '<?xml version="1.0" encoding="utf-8"?>\n'
         f'<feed xmlns="{ATOM_NS}" xml:lang="{_q(site.language)}">\n'
         f"<id>{_esc(feed_id)}</id>\n"
-        f"<title>{_esc(title)}</title>\n"
+        f'<title type="text">{_esc(title)}</title>\n'
         f"{subtitle}"
         f"<updated>{format_instant(updated)}</updated>\n"
         + _link("self", feed_id, "application/atom+xml")
@@ -165,7 +165,7 @@ def _entry(
     first = f"<published>{format_instant(published)}</published>\n" if published else ""
     return (
         f"<entry>\n<id>{_esc(entry_id)}</id>\n"
-        f"<title>{_esc(title)}</title>\n"
+        f'<title type="text">{_esc(title)}</title>\n'
         f"{first}"
         f"<updated>{format_instant(updated)}</updated>\n"
         f"{links}"
