@@ -140,7 +140,8 @@ class CaseFacts:
     """A case's compact facts: everything figures and aggregate pages need, nothing more.
 
     A large record is held as these (a few hundred bytes each), never as whole models.
-    Same attribute names as CaseView, so templates and figures take either. Add a field
+    Same attribute names as CaseView, so templates and figures take either. Texts are cut
+    to what a list label shows (`first_text` only when there is no title). Add a field
     here (and in `facts_of`) when an aggregate needs more of a case.
     """
 
@@ -191,7 +192,7 @@ def facts_of(view: CaseView) -> CaseFacts:
         hidden_reason=view.hidden_reason,
         removed_reason=view.removed_reason,
         title=_label(view.title),
-        first_text=_label(view.first_text),
+        first_text=None if view.title else _label(view.first_text),
         handle=view.handle,
         url=view.case.url,
         active_at=view.active_at,

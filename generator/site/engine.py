@@ -17,6 +17,7 @@ The output is the same for any number of workers, with or without a cache.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -143,14 +144,15 @@ def parse_shard(path: str) -> dict[str, Any]:
 
 
 Where = tuple[tuple[str, int], ...]  # (shard path, line number) of each line of a case
-Done = tuple[str, str, list[Any] | None, list[list[Any]], str | None, int]
+Done = tuple[str, str, list[Any] | None, str, str | None, int]
+Entry = tuple[str, CaseFacts | None, str]  # a case's input digest, facts, lookup keys
 
 
 def render_cases(items: list[tuple[str, str, Where]]) -> list[Done]:
     """Render (id, digest, where) cases: write their three outputs where bytes differ.
 
-    Returns per case (id, digest, facts row or None if it opens after now, lookup keys,
-    Open311 request line or None, files written).
+    Returns per case (id, digest, facts row or None if it opens after now, lookup keys as
+    "bucket<TAB>key" lines, its Open311 request line if it is in that window, files written).
     """
     shared, renderer = _state()
     config, now, out = shared.config, shared.now, shared.out
@@ -161,16 +163,17 @@ def render_cases(items: list[tuple[str, str, Where]]) -> list[Done]:
         case = _case(where, texts)
         view = derive(case, shared.notes.get(case_id), now, config)
         if view is None:
-            done.append((case_id, key, None, [], None, 0))
+            done.append((case_id, key, None, "", None, 0))
             continue
         written = 0
-        keys: list[list[Any]] = []
+        keys = ""
         request = None
         if not view.hidden:
             for rel, data in case_outputs(view, renderer, shared.pages, config, clock):
                 written += write_if_changed(out, rel, data)
-            keys = [[n, k] for n, k in lookup.keys_of(view)]
-            request = open311.request_json(view, config)
+            keys = "\n".join(f"{n}\t{k}" for n, k in lookup.keys_of(view))
+            if open311.in_window(view, now):  # older cases never need it again
+                request = open311.request_json(view, config)
         done.append((case_id, key, fact_row(facts_of(view)), keys, request, written))
     return done
 
@@ -344,8 +347,8 @@ class ShardState:
     key: str  # digest of its bytes
     parsed: dict[str, Any]
     state: str = ""  # digest of everything its cases depend on
-    facts: dict[str, list[Any]] = field(default_factory=dict)  # id -> [digest, row, keys]
-    frags: dict[str, str] = field(default_factory=dict)  # id -> Open311 request line
+    facts: dict[str, Entry] = field(default_factory=dict)
+    frags: dict[str, str] = field(default_factory=dict)  # id -> Open311 request line (recent)
     changed: bool = False
 
 
@@ -491,8 +494,8 @@ class Build:
             files = int(self.manifest.get("files", 0))
             return int(self.manifest.get("cases", 0)), PublishReport(files, 0, 0)
         cache.forget(self.store / "out.json")  # until this build is complete
-        facts, keys, frags = self.cases(where)
-        expected = self.aggregates(facts, keys, frags)
+        facts = self.cases(where)
+        expected = self.aggregates(facts)
         for fact in facts:
             if not fact.hidden:
                 expected.update(
@@ -540,12 +543,10 @@ class Build:
         note_key = note_digest(note) if note else ""
         return cache.digest(self.site, *line_keys, note_key, str(visible))
 
-    def cases(
-        self, where: dict[str, list[tuple[int, int, str]]]
-    ) -> tuple[list[CaseFacts], dict[str, list[list[Any]]], dict[str, str]]:
-        """Every case's facts (rendering those whose inputs changed), lookup keys, and the
-        Open311 lines of the cases opened in the last 90 days."""
+    def cases(self, where: dict[str, list[tuple[int, int, str]]]) -> list[CaseFacts]:
+        """Every case's facts, oldest first, rendering the cases whose inputs changed."""
         existing = _existing(self.out)
+        window = self.now - timedelta(days=open311.WINDOW_DAYS)
         times: dict[str, list[int]] = {}
         for shard in self.shards:
             for case_id, _, _, _, when in shard.parsed["cases"]:
@@ -559,50 +560,45 @@ class Build:
             old_frags = _valid_frags(cache.read(self.store / "frags" / f"{old_state}.json"))
             if old is None or old_frags is None:
                 old, old_frags = {}, {}
+            same = old_state == shard.state  # then every case's own digest is unchanged too
             for case_id, _, number, _, _ in shard.parsed["cases"]:
                 lines = where[case_id]
                 if (index, number) != lines[0][:2]:
                     continue  # a later line of a case: merged into its first
                 owner[case_id] = index
-                key = self.case_key((k for _, _, k in lines), case_id, times[case_id])
                 cached = old.get(case_id)
+                if same and cached is not None and len(lines) == 1:
+                    key = cached[0]
+                else:
+                    key = self.case_key((k for _, _, k in lines), case_id, times[case_id])
                 if cached is not None and cached[0] == key and _outputs_exist(cached, existing):
-                    shard.facts[case_id] = cached
-                    if case_id in old_frags:
-                        shard.frags[case_id] = old_frags[case_id]
-                    continue
+                    fact = cached[1]
+                    recent = fact is not None and not fact.hidden and fact.opened >= window
+                    if not recent or case_id in old_frags:  # (an older now: render again)
+                        if recent:
+                            shard.frags[case_id] = old_frags[case_id]
+                        shard.facts[case_id] = cached
+                        continue
                 shard.changed = True
                 paths = tuple((str(self.shards[i].path), n) for i, n, _ in lines)
                 todo.append((case_id, key, paths))
             if old_state != shard.state:
                 shard.changed = True
+        del times
         self.progress.start("cases", len(todo))
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         for done in self.pool.map(render_cases, chunks):
             for case_id, key, row, keys, request, written in done:
                 shard = self.shards[owner[case_id]]
-                shard.facts[case_id] = [key, row, keys]
+                shard.facts[case_id] = (key, row_facts(row) if row else None, keys)
                 if request is not None:
                     shard.frags[case_id] = request
                 self.written += written
             self.progress.advance(len(done))
         self.progress.finish()
-        facts: list[CaseFacts] = []
-        all_keys: dict[str, list[list[Any]]] = {}
-        frags: dict[str, str] = {}
-        window = self.now - timedelta(days=open311.WINDOW_DAYS)
-        for shard in self.shards:
-            for case_id, (_, row, keys) in shard.facts.items():
-                if row is None:
-                    continue
-                fact = row_facts(row)
-                facts.append(fact)
-                if keys:
-                    all_keys[case_id] = keys
-                if fact.opened >= window and case_id in shard.frags:
-                    frags[case_id] = shard.frags[case_id]
+        facts = [e[1] for s in self.shards for e in s.facts.values() if e[1] is not None]
         facts.sort(key=lambda f: (f.opened, f.id))
-        return facts, all_keys, frags
+        return facts
 
     def _shard_inputs(self, shard: ShardState, times: dict[str, list[int]]) -> list[str]:
         """What a shard's cases depend on besides its bytes and the site: their notes and
@@ -625,14 +621,15 @@ class Build:
 
     # -- step 3: aggregates --
 
-    def aggregates(
-        self, facts: list[CaseFacts], keys: dict[str, list[list[Any]]], frags: dict[str, str]
-    ) -> set[str]:
+    def aggregates(self, facts: list[CaseFacts]) -> set[str]:
         """Write every aggregate output whose inputs changed; returns every output path."""
         config, now = self.config, self.now
         shown = [f for f in facts if not f.hidden]
-        case_keys = {s.facts[i][0] for s in self.shards for i in s.facts}
-        everything = cache.digest(self.site, *sorted(case_keys))
+        case_keys = sorted(e[0] for s in self.shards for e in s.facts.values())
+        everything = cache.digest(self.site, *case_keys)
+        keys = {i: e[2] for s in self.shards for i, e in s.facts.items() if e[2]}
+        frags = {i: line for s in self.shards for i, line in s.frags.items()}
+        window = now - timedelta(days=open311.WINDOW_DAYS)
         policy = config.policy
         doc = figures_summary(
             facts,
@@ -690,7 +687,7 @@ class Build:
                 *open311.head_files(shown, config, now),
                 (
                     "open311/v2/requests.json",
-                    open311.requests_json(frags[f.id] for f in shown if f.id in frags),
+                    open311.requests_json(frags[f.id] for f in shown if f.opened >= window),
                 ),
             ],
         )
@@ -733,7 +730,8 @@ class Build:
         self, data: SiteData, fresh: str, expected: set[str], outputs: dict[str, Any]
     ) -> None:
         """Pages of lists: each rendered only when what it shows changed."""
-        keys = {case_id: s.facts[case_id][0] for s in self.shards for case_id in s.facts}
+        keys = {case_id: e[0] for s in self.shards for case_id, e in s.facts.items()}
+        slim = dataclasses.replace(data, views=(), summary={})  # what a list page may show
         todo = []
         for template, path, context in self.renderer.lists(data):
             pager = context["pager"]
@@ -747,7 +745,7 @@ class Build:
             if self.manifest["outputs"].get(path) == key and (self.out / path).is_file():
                 continue
             todo.append((template, path, context))
-        chunks = [(todo[i : i + 40], data) for i in range(0, len(todo), 40)]
+        chunks = [(todo[i : i + 40], slim) for i in range(0, len(todo), 40)]
         for written in self.pool.map(_render_pages_task, chunks):
             self.written += written
 
@@ -758,7 +756,11 @@ class Build:
         for shard in self.shards:
             facts_path = self.store / "facts" / f"{shard.state}.json"
             if shard.changed or not facts_path.exists():
-                cache.write(facts_path, shard.facts)
+                rows = {
+                    i: [key, fact_row(fact) if fact else None, keys]
+                    for i, (key, fact, keys) in shard.facts.items()
+                }
+                cache.write(facts_path, rows)
                 cache.write(self.store / "frags" / f"{shard.state}.json", shard.frags)
         keep = {f"{s.state}.json" for s in self.shards}
         cache.prune(self.store / "facts", keep)
@@ -778,12 +780,16 @@ class Build:
 
 
 def _lookup_items(
-    shown: Sequence[CaseFacts], keys: dict[str, list[list[Any]]]
+    shown: Sequence[CaseFacts], keys: dict[str, str]
 ) -> Iterator[tuple[int, str, list[str]]]:
     for fact in shown:
+        lines = keys.get(fact.id)
+        if not lines:
+            continue
         entry = lookup.entry_of(fact)
-        for number, key in keys.get(fact.id, []):
-            yield number, key, entry
+        for line in lines.split("\n"):
+            number, _, key = line.partition("\t")
+            yield int(number), key, entry
 
 
 def _existing(out: Path) -> set[str]:
@@ -798,35 +804,38 @@ def _existing(out: Path) -> set[str]:
     return found
 
 
-def _outputs_exist(cached: list[Any], existing: set[str]) -> bool:
-    row = cached[1]
-    if row is None or row[3] == "hidden":
+def _outputs_exist(cached: Entry, existing: set[str]) -> bool:
+    fact = cached[1]
+    if fact is None or fact.hidden:
         return True
-    case_id = row[0]
     return (
-        f"cases/{case_id}.html" in existing
-        and f"api/cases/{case_id}.json" in existing
-        and f"feeds/{case_id}.xml" in existing
+        f"cases/{fact.id}.html" in existing
+        and f"api/cases/{fact.id}.json" in existing
+        and f"feeds/{fact.id}.xml" in existing
     )
 
 
-def _valid_facts(data: Any) -> dict[str, list[Any]] | None:
+def _valid_facts(data: Any) -> dict[str, Entry] | None:
     """Cached facts of a shard, if every entry has the right shape (else redone)."""
     if not isinstance(data, dict):
         return None
     fields = len(CaseFacts.__dataclass_fields__)
+    entries: dict[str, Entry] = {}
     try:
         for case_id, (key, row, keys) in data.items():
-            _need(isinstance(key, str) and isinstance(keys, list))
+            _need(isinstance(key, str) and isinstance(keys, str))
+            fact = None
             if row is not None:
                 _need(isinstance(row, list) and len(row) == fields and row[0] == case_id)
                 _need(all(row[i] is None or isinstance(row[i], int) for i in _TIMES))
-                row_facts(row)
-            for number, text in keys:
-                _need(isinstance(number, int) and isinstance(text, str))
+                fact = row_facts(row)
+            for line in keys.split("\n") if keys else []:
+                number, tab, _ = line.partition("\t")
+                _need(number.isdigit() and tab == "\t")
+            entries[case_id] = (key, fact, keys)
     except (TypeError, ValueError, OverflowError):
         return None
-    return data
+    return entries
 
 
 def _valid_frags(data: Any) -> dict[str, str] | None:

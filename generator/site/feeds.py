@@ -158,10 +158,10 @@ def _entry(
     published: datetime | None,
     updated: datetime,
     links: str,
-    category: tuple[str, str],
+    category: tuple[str, str] | None,
     content: str,
 ) -> str:
-    term, label = category
+    kind = f'<category term="{_q(category[0])}" label="{_q(category[1])}"/>\n' if category else ""
     first = f"<published>{format_instant(published)}</published>\n" if published else ""
     return (
         f"<entry>\n<id>{_esc(entry_id)}</id>\n"
@@ -169,7 +169,7 @@ def _entry(
         f"{first}"
         f"<updated>{format_instant(updated)}</updated>\n"
         f"{links}"
-        f'<category term="{_q(term)}" label="{_q(label)}"/>\n'
+        f"{kind}"
         f'<content type="text">{_esc(content)}</content>\n</entry>\n'
     )
 
@@ -268,7 +268,7 @@ def case_feed(view: CaseView, config: Config, clock: Clock) -> bytes:
                 None,  # a step happens once: published would repeat updated
                 event.at,
                 alternate + (_link("related", original) if original else ""),
-                (event.kind, KIND_LABELS.get(event.kind, event.kind)),
+                None,  # the step's kind is its title, and the last part of its id
                 content,
             )
         )
