@@ -18,18 +18,35 @@ from generator.gather.imports.base import ImportOptions
 from generator.gather.redact import Redactor, redact_case
 from generator.meaning.lifecycle import CaseFacts, CaseView, derive, derive_all
 from generator.meaning.metrics import summary
-from generator.record.model import Case, Event, Note, NoteStatus, merge_cases, strip_content
+from generator.record.model import (
+    Case,
+    Event,
+    Note,
+    NoteStatus,
+    case_to_line,
+    merge_cases,
+    strip_content,
+)
 from generator.record.store import (
+    CASES_DIR,
+    MANIFEST,
     Page,
     Record,
+    RecordIndex,
+    Staged,
+    index_record,
     load_notes,
     load_pages,
     load_record,
+    load_shard,
+    manifest_of,
     manifest_problems,
     record_lock,
     refuse_unclean,
+    render_shards,
     save_note,
     save_record,
+    shard_paths,
 )
 from generator.record.times import format_instant
 from generator.site.engine import BuildReport, Progress, build_site
@@ -133,45 +150,137 @@ def import_cases(
     progress = progress or Progress()
     with record_lock(root):
         progress.start("read")
-        record = load_record(root)
-        refuse_unclean(record, "fix the record before importing into it")
+        index = index_record(root)
+        if index.problems:
+            hint = Problem("content/cases", None, None, "fix the record before importing into it")
+            raise ProblemsError([*index.problems, hint])
         try:
             result = spec.read(path, shown, options)
         except (HeardError, ProblemsError) as exc:
             raise _with_format_hint(exc, path, fmt) from None
-        redactor = Redactor(config.gather.redact)
-        read = len(result.cases)
-        progress.start("merge", read)
-        incoming = _redacted(result.cases, redactor)
-        cases = record.cases  # merged in place: one copy of a large record, not two
-        new_cases = updated = new_events = 0
-        for case in incoming:
-            progress.advance()
-            known = cases.get(case.id)
-            if known is None:
-                cases[case.id] = case
-                new_cases += 1
-                new_events += len(case.events)
-                continue
-            try:
-                merged = merge_cases(known, case)
-            except ValueError as exc:
-                raise HeardError(f"{shown}: {exc}") from None
-            if merged != known:
-                updated += 1
-                new_events += len(merged.events) - len(known.events)
-                cases[case.id] = merged
-        progress.start("write")
-        files = save_record(root, cases.values())
+        merge = _Merge(shown, Redactor(config.gather.redact), progress)
+        if index.regular:
+            files = merge.by_shard(root, index, result.cases)
+        else:  # a record with repeated ids or cases in the wrong shard: merged whole
+            files = merge.whole(root, result.cases)
         progress.finish()
-    return ImportReport(read, new_cases, updated, new_events, files, result.skipped)
+    return ImportReport(
+        merge.read, merge.new, merge.updated, merge.new_events, files, result.skipped
+    )
 
 
-def _redacted(cases: list[Case], redactor: Redactor) -> Iterator[Case]:
-    """Each case redacted, the unredacted one let go as soon as its copy exists."""
-    cases.reverse()
-    while cases:  # consumed from the end: order kept, each original freed once copied
-        yield redact_case(cases.pop(), redactor)
+class _Merge:
+    """Incoming cases merged into the record, counted: redacted like gathered posts."""
+
+    def __init__(self, shown: str, redactor: Redactor, progress: Progress) -> None:
+        self.shown, self.redactor, self.progress = shown, redactor, progress
+        self.read = self.new = self.updated = self.new_events = 0
+
+    def incoming(self, cases: Iterable[Case]) -> Iterator[Case]:
+        """The reader's cases, redacted, counted (each original let go once copied)."""
+        self.progress.start("merge")
+        if isinstance(cases, list):
+            cases.reverse()
+            cases = _popping(cases)
+        for case in cases:
+            self.read += 1
+            self.progress.advance()
+            yield redact_case(case, self.redactor)
+
+    def into(self, cases: dict[str, Case], case: Case) -> None:
+        """Merge one incoming case into `cases`."""
+        known = cases.get(case.id)
+        if known is None:
+            cases[case.id] = case
+            self.new += 1
+            self.new_events += len(case.events)
+            return
+        try:
+            merged = merge_cases(known, case)
+        except ValueError as exc:
+            raise HeardError(f"{self.shown}: {exc}") from None
+        if merged != known:
+            self.updated += 1
+            self.new_events += len(merged.events) - len(known.events)
+            cases[case.id] = merged
+
+    def whole(self, root: Path, incoming: Iterable[Case]) -> list[str]:
+        """The whole record in memory, merged, saved (for an irregular record)."""
+        record = load_record(root)
+        for case in self.incoming(incoming):
+            self.into(record.cases, case)
+        self.progress.start("write")
+        return save_record(root, record.cases.values())
+
+    def by_shard(self, root: Path, index: RecordIndex, incoming: Iterable[Case]) -> list[str]:
+        """Merge shard by shard, so memory holds the incoming cases as lines and one shard
+        of the record as models; all files are staged, then renamed together."""
+        lines: dict[str, dict[str, str]] = {}  # shard name -> id -> the case's line
+        for case in self.incoming(incoming):
+            name = index.where.get(case.id) or f"{case.shard()}.jsonl"
+            bucket = lines.setdefault(name, {})
+            if case.id in bucket:
+                case = merge_cases(Case.model_validate_json(bucket[case.id]), case)
+            bucket[case.id] = case_to_line(case)
+        self.progress.start("write", len(lines))
+        folder = root / CASES_DIR
+        opened: dict[str, str] = {}
+        moved: dict[str, list[Case]] = {}
+        written: list[str] = []
+        names = sorted({p.name for p in shard_paths(root)} | set(lines))
+        with Staged() as staged:
+            for name in names:
+                cases = load_shard(folder / name)
+                for line in lines.pop(name, {}).values():
+                    self.into(cases, Case.model_validate_json(line))
+                for case_id in [i for i, c in cases.items() if f"{c.shard()}.jsonl" != name]:
+                    case = cases.pop(case_id)  # an earlier complaint moved its opening
+                    moved.setdefault(f"{case.shard()}.jsonl", []).append(case)
+                self._stage(staged, folder / name, cases, opened, written)
+                self.progress.advance()
+            for name, cases_moved in sorted(moved.items()):
+                path = folder / name
+                cases = _cases_of(staged.staged(path)) if path in staged.files else {}
+                if path not in staged.files:
+                    cases = load_shard(path)
+                cases.update((c.id, c) for c in cases_moved)
+                self._stage(staged, path, cases, opened, written)
+            manifest = manifest_of(opened)
+            target = root / MANIFEST
+            if not target.exists() or target.read_bytes() != manifest:
+                staged.stage(target, manifest)
+            staged.commit()
+        return sorted(set(written))
+
+    @staticmethod
+    def _stage(
+        staged: Staged, path: Path, cases: dict[str, Case], opened: dict[str, str], names: list[str]
+    ) -> None:
+        """Stage one shard (or its removal) if its bytes change; note each case's opening."""
+        for case in cases.values():
+            opened[case.id] = format_instant(case.opened)
+        data = render_shards(cases.values()).get(path.name)
+        if path.exists() and data is not None and path.read_bytes() == data:
+            staged.unstage(path)
+            return
+        if data is None and not path.exists():
+            return
+        staged.stage(path, data)
+        names.append(path.name)
+
+
+def _popping(cases: list[Case]) -> Iterator[Case]:
+    while cases:  # a reversed list, consumed from the end: order kept, memory freed
+        yield cases.pop()
+
+
+def _cases_of(data: bytes | None) -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for line in (data or b"").decode("utf-8").splitlines():
+        if line.strip():
+            case = Case.model_validate_json(line)
+            cases[case.id] = case
+    return cases
 
 
 def _with_format_hint(exc: HeardError, path: Path, fmt: str) -> HeardError:

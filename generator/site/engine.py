@@ -300,14 +300,19 @@ def default_jobs() -> int:
 # --- digests of the inputs -----------------------------------------------------------------
 
 
+SHAPES_OUTPUT = ("config.py", "errors.py", "record", "meaning", "site")  # not gather/, cli
+
+
 def code_digest() -> str:
-    """heard itself: its version and every file of the package that shapes output."""
+    """heard itself: its version and every file of the package that shapes output (the
+    record, its meaning and the site layers; not the sources, which only gather)."""
     parts: list[bytes | str] = [__version__]
-    package = resources.files("generator")
-    root = Path(str(package))
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".html", ".css", ".js", ".svg", ".toml"}:
-            parts += [path.relative_to(root).as_posix(), path.read_bytes()]
+    root = Path(str(resources.files("generator")))
+    for name in SHAPES_OUTPUT:
+        top = root / name
+        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
+            if path.is_file() and path.suffix in {".py", ".html", ".css", ".js", ".svg", ".toml"}:
+                parts += [path.relative_to(root).as_posix(), path.read_bytes()]
     return cache.digest(*parts)
 
 

@@ -221,6 +221,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # a build reads each template once, not once per page
         )
         self.env.filters.update(
             local=self.local,
