@@ -46,7 +46,6 @@ from generator.record.store import (
     render_shards,
     save_note,
     save_record,
-    shard_paths,
 )
 from generator.record.times import format_instant
 from generator.site.engine import BuildReport, Progress, build_site
@@ -224,12 +223,11 @@ class _Merge:
             bucket[case.id] = case_to_line(case)
         self.progress.start("write", len(lines))
         folder = root / CASES_DIR
-        opened: dict[str, str] = {}
+        opened = dict(index.opened)  # shards no incoming case touches keep theirs
         moved: dict[str, list[Case]] = {}
         written: list[str] = []
-        names = sorted({p.name for p in shard_paths(root)} | set(lines))
         with Staged() as staged:
-            for name in names:
+            for name in sorted(lines):
                 cases = load_shard(folder / name)
                 for line in lines.pop(name, {}).values():
                     self.into(cases, Case.model_validate_json(line))

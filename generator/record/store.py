@@ -261,6 +261,7 @@ class RecordIndex:
     """Where each case of the record lives, read shard by shard without keeping models."""
 
     where: dict[str, str] = field(default_factory=dict)  # case id -> shard file name
+    opened: dict[str, str] = field(default_factory=dict)  # case id -> its opening, as text
     problems: list[Problem] = field(default_factory=list)
     regular: bool = True  # each case once, in the shard of the month it opened
 
@@ -282,6 +283,7 @@ def index_record(site_dir: Path) -> RecordIndex:
             if parsed.id in index.where or path.name != f"{parsed.shard()}.jsonl":
                 index.regular = False
             index.where.setdefault(parsed.id, path.name)
+            index.opened[parsed.id] = format_instant(parsed.opened)
     return index
 
 

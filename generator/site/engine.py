@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -444,8 +444,11 @@ class Build:
         fresh = cache.digest(everything, format_instant(now), self.gathered_json())
         self.progress.start("pages")
 
-        def emit(key: str, make: Callable[[], Iterable[tuple[str, bytes]]]) -> None:
+        def emit(
+            key: str, make: Callable[[], Iterable[tuple[str, bytes]]], inputs: str = ""
+        ) -> None:
             """Write a group of outputs made together, unless their inputs are unchanged."""
+            digest_of.setdefault(key, inputs)
             previous = self.manifest["outputs"].get(key)
             paths = previous[1] if isinstance(previous, list) and len(previous) == 2 else None
             unchanged = previous and previous[0] == digest_of[key] and paths is not None
@@ -465,7 +468,6 @@ class Build:
             "free": self.site,
             "static": self.site,
             "cases.json": everything,
-            "lookup": everything,
             "feed.xml": everything,
             "open311": fresh,
         }
@@ -473,7 +475,7 @@ class Build:
         emit("free", lambda: self.free_pages())
         emit("static", lambda: [*self.renderer.static(), (".nojekyll", b"")])
         emit("cases.json", lambda: [("api/cases.json", exports.cases_json(shown))])
-        emit("lookup", lambda: lookup.bucket_files(_lookup_items(shown, keys)))
+        self.lookup(shown, keys, emit)
         emit("feed.xml", lambda: [("feed.xml", self.site_feed(shown))])
         emit(
             "open311",
@@ -489,6 +491,30 @@ class Build:
         self.progress.finish()
         self.outputs = outputs
         return expected
+
+    def lookup(
+        self,
+        shown: Sequence[CaseFacts],
+        keys: dict[str, str],
+        emit: Callable[[str, Callable[[], Iterable[tuple[str, bytes]]], str], None],
+    ) -> None:
+        """The lookup buckets, each rewritten only when one of its cases changed."""
+        digests = {i: e[0] for s in self.shards for i, e in s.facts.items()}
+        items: list[list[tuple[str, list[str]]]] = [[] for _ in range(lookup.BUCKETS)]
+        members: list[list[str]] = [[self.site] for _ in range(lookup.BUCKETS)]
+        for fact in shown:
+            lines = keys.get(fact.id)
+            if not lines:
+                continue
+            entry = lookup.entry_of(fact)
+            for line in lines.split("\n"):
+                text, _, key = line.partition("\t")
+                items[int(text)].append((key, entry))
+                members[int(text)].append(digests[fact.id])
+        for bucket in range(lookup.BUCKETS):
+            make = lambda n=bucket: [lookup.bucket_file(n, items[n])]  # noqa: E731
+            emit(f"lookup/{bucket:02x}", make, cache.digest(*members[bucket]))
+        emit("lookup/find.js", lambda: [lookup.find_script()], self.site)
 
     def machine(self, data: SiteData, doc: dict[str, Any]) -> list[tuple[str, bytes]]:
         """summary.json, the badges and freshness.js."""
@@ -571,19 +597,6 @@ class Build:
                 "outputs": self.outputs,
             },
         )
-
-
-def _lookup_items(
-    shown: Sequence[CaseFacts], keys: dict[str, str]
-) -> Iterator[tuple[int, str, list[str]]]:
-    for fact in shown:
-        lines = keys.get(fact.id)
-        if not lines:
-            continue
-        entry = lookup.entry_of(fact)
-        for line in lines.split("\n"):
-            number, _, key = line.partition("\t")
-            yield int(number), key, entry
 
 
 def _existing(out: Path) -> set[str]:

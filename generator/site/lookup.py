@@ -76,20 +76,32 @@ def entry_of(view: Facts) -> list[str]:
     return [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
 
 
+def bucket_file(number: int, items: Iterable[tuple[str, list[str]]]) -> tuple[str, bytes]:
+    """lookup/NN.js from its (key, entry) items."""
+    bucket: dict[str, list[list[str]]] = {}
+    for key, entry in items:
+        bucket.setdefault(key, []).append(entry)
+    for entries in bucket.values():
+        entries.sort()
+    body = f"heardLookup({number},{js_json(bucket)});\n"
+    return f"lookup/{number:02x}.js", body.encode("utf-8")
+
+
+def find_script() -> tuple[str, bytes]:
+    """lookup/find.js (part of heard, not of a theme)."""
+    return "lookup/find.js", resources.files("generator.site").joinpath(
+        "assets/find.js"
+    ).read_bytes()
+
+
 def bucket_files(items: Iterable[tuple[int, str, list[str]]]) -> Iterator[tuple[str, bytes]]:
     """lookup/NN.js buckets from (bucket, key, entry) items, and lookup/find.js."""
-    buckets: list[dict[str, list[list[str]]]] = [{} for _ in range(BUCKETS)]
+    buckets: list[list[tuple[str, list[str]]]] = [[] for _ in range(BUCKETS)]
     for number, key, entry in items:
-        buckets[number].setdefault(key, []).append(entry)
+        buckets[number].append((key, entry))
     for number, bucket in enumerate(buckets):
-        for entries in bucket.values():
-            entries.sort()
-        body = f"heardLookup({number},{js_json(bucket)});\n"
-        yield f"lookup/{number:02x}.js", body.encode("utf-8")
-    yield (
-        "lookup/find.js",
-        resources.files("generator.site").joinpath("assets/find.js").read_bytes(),
-    )
+        yield bucket_file(number, bucket)
+    yield find_script()
 
 
 def lookup_files(views: Sequence[CaseView]) -> Iterator[tuple[str, bytes]]:
