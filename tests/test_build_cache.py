@@ -145,3 +145,13 @@ def test_a_case_that_becomes_hidden_loses_its_files(site: Path, tmp_path: Path) 
     assert f"feeds/{case_id}.xml" not in after
     shutil.rmtree(site / CACHE_DIR)
     assert build(site, tmp_path / "cold") == after
+
+
+def test_files_deleted_from_the_output_come_back(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build(site, out)
+    case_page = next(p for p in first if p.startswith("cases/"))
+    for name in (case_page, "lookup/00.js", "index.html", "static/style.css"):
+        (out / name).unlink()
+    assert build(site, out, now=LATER) == build(site, tmp_path / "cold", now=LATER)
+    assert (out / case_page).read_bytes() == first[case_page]

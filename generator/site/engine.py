@@ -269,6 +269,7 @@ class Build:
         self.site = site_digest(root, config, pages)
         self.now_us = micros(now)
         self.written = 0
+        self.lookup_all = ""
         manifest = cache.read(store / "out.json")
         valid = isinstance(manifest, dict) and manifest.get("out") == str(out.resolve())
         self.manifest: dict[str, Any] = manifest if valid else {}
@@ -475,7 +476,7 @@ class Build:
         emit("free", lambda: self.free_pages())
         emit("static", lambda: [*self.renderer.static(), (".nojekyll", b"")])
         emit("cases.json", lambda: [("api/cases.json", exports.cases_json(shown))])
-        self.lookup(shown, keys, emit)
+        self.lookup(shown, keys, emit, everything)
         emit("feed.xml", lambda: [("feed.xml", self.site_feed(shown))])
         emit(
             "open311",
@@ -497,8 +498,28 @@ class Build:
         shown: Sequence[CaseFacts],
         keys: dict[str, str],
         emit: Callable[[str, Callable[[], Iterable[tuple[str, bytes]]], str], None],
+        everything: str,
     ) -> None:
         """The lookup buckets, each rewritten only when one of its cases changed."""
+        known = self.manifest["outputs"]
+        if self.manifest.get("lookup") == everything and all(
+            f"lookup/{n:02x}" in known and (self.out / f"lookup/{n:02x}.js").is_file()
+            for n in range(lookup.BUCKETS)
+        ):  # no case changed at all: every bucket is as it was
+            for number in range(lookup.BUCKETS):
+                key = f"lookup/{number:02x}"
+                emit(key, lambda: [], self.manifest["outputs"][key][0])
+        else:
+            self._buckets(shown, keys, emit)
+        emit("lookup/find.js", lambda: [lookup.find_script()], self.site)
+        self.lookup_all = everything
+
+    def _buckets(
+        self,
+        shown: Sequence[CaseFacts],
+        keys: dict[str, str],
+        emit: Callable[[str, Callable[[], Iterable[tuple[str, bytes]]], str], None],
+    ) -> None:
         digests = {i: e[0] for s in self.shards for i, e in s.facts.items()}
         items: list[list[tuple[str, list[str]]]] = [[] for _ in range(lookup.BUCKETS)]
         members: list[list[str]] = [[self.site] for _ in range(lookup.BUCKETS)]
@@ -514,7 +535,6 @@ class Build:
         for bucket in range(lookup.BUCKETS):
             make = lambda n=bucket: [lookup.bucket_file(n, items[n])]  # noqa: E731
             emit(f"lookup/{bucket:02x}", make, cache.digest(*members[bucket]))
-        emit("lookup/find.js", lambda: [lookup.find_script()], self.site)
 
     def machine(self, data: SiteData, doc: dict[str, Any]) -> list[tuple[str, bytes]]:
         """summary.json, the badges and freshness.js."""
@@ -595,6 +615,7 @@ class Build:
                 "marker": marker,
                 "shards": {s.name: s.state for s in self.shards},
                 "outputs": self.outputs,
+                "lookup": self.lookup_all,
             },
         )
 
