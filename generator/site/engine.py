@@ -348,7 +348,9 @@ class Build:
                 times.setdefault(case_id, []).extend(when)
         todo: list[tuple[str, str, Where]] = []
         owner: dict[str, int] = {}
+        self.progress.start("check", len(self.shards))  # which cases changed
         for index, shard in enumerate(self.shards):
+            self.progress.advance()
             shard.state = cache.digest(self.site, shard.key, *self._shard_inputs(shard, times))
             old_state = self.manifest["shards"].get(shard.name)
             old = _valid_facts(cache.read(self.store / "facts" / f"{old_state}.json"))
@@ -461,6 +463,7 @@ class Build:
             for rel, blob in make():
                 self.written += write_if_changed(self.out, rel, blob)
                 made.append(rel)
+            self.progress.advance(len(made))
             expected.update(made)
             outputs[key] = [digest_of[key], made]
 
@@ -588,6 +591,7 @@ class Build:
         chunks = [(todo[i : i + 40], slim) for i in range(0, len(todo), 40)]
         for written in self.pool.map(render_pages_task, chunks):
             self.written += written
+            self.progress.advance(40)
 
     # -- step 4: the cache's record --
 
