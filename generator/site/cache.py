@@ -6,8 +6,9 @@ the build redoes that part. Deleting the folder, or any damage to it, gives the 
 (tests/test_build_cache.py). Files are written whole (temp file + rename).
 
 What it holds:
-- `parsed/<digest of a shard's bytes>.json`: the shard, parsed: per line its problems, and
-  per case its id, channel, line, a digest of the line and its event times;
+- `parsed/<digest of heard's code and a shard's bytes>.json`: the shard, parsed: per line
+  its problems, and per case its id, channel, line, a digest of the line and its event
+  times;
 - `facts/<shard state>.json`: per case of that shard state, the digest of its inputs, its
   compact facts and its lookup keys; `frags/<shard state>.json`: its Open311 request;
 - `out.json`: what the last build wrote into which output folder (per case and per

@@ -19,6 +19,7 @@ side (what runs in each process, and the pool) is generator/site/workers.py.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from generator import __version__
 from generator.config import Config, load_config
@@ -96,6 +97,7 @@ class BuildReport:
 SHAPES_OUTPUT = ("config.py", "errors.py", "record", "meaning", "site")  # not gather/, cli
 
 
+@functools.cache
 def code_digest() -> str:
     """heard itself: its version and every file of the package that shapes output (the
     record, its meaning and the site layers; not the sources, which only gather)."""
@@ -185,8 +187,9 @@ def read_shards(root: Path, store: Path, pool: Workers, progress: Progress) -> l
     progress.start("read", len(paths))
     shards = []
     todo = []
+    code = code_digest()  # a parse depends on heard's reading of the record too
     for path in paths:
-        key = cache.digest(path.read_bytes())
+        key = cache.digest(code, path.read_bytes())
         parsed = _valid_parse(cache.read(store / "parsed" / f"{key}.json"))
         shards.append(ShardState(path, path.name, key, parsed or {}))
         if parsed is None:
@@ -223,7 +226,7 @@ def _valid_parse(data: Any) -> dict[str, Any] | None:
             _need(all(isinstance(t, int) for t in times))
     except (KeyError, TypeError, ValueError):
         return None
-    return data  # type: ignore[no-any-return]
+    return cast(dict[str, Any], data)
 
 
 def record_problems(shards: Sequence[ShardState]) -> tuple[list[Problem], int]:
