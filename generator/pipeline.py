@@ -48,7 +48,7 @@ from generator.record.store import (
     save_record,
 )
 from generator.record.times import format_instant
-from generator.site.engine import BuildReport, Progress, build_site
+from generator.site.engine import Progress, build_site
 
 
 @dataclass
@@ -99,21 +99,9 @@ def activity(views: Iterable[CaseView | CaseFacts]) -> dict[str, datetime]:
     return latest
 
 
-def build(
-    root: Path,
-    out: Path,
-    now: datetime,
-    *,
-    keep_going: bool = False,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-) -> BuildReport:
-    """Build the whole site into `out`. Bad record lines stop it unless `keep_going`.
-
-    Incremental and parallel (generator/site/engine.py): the output is the same for any
-    `jobs`, with or without the build cache.
-    """
-    return build_site(root, out, now, keep_going=keep_going, jobs=jobs, progress=progress)
+# Build the whole site into `out`; bad record lines stop it unless `keep_going`. Incremental
+# and parallel (generator/site/engine.py): the same output for any `jobs`, cache or not.
+build = build_site
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,15 @@ def make_site(tmp_path: Path) -> SiteFactory:
 def heard(*args: str | Path, env: dict[str, str] | None = None, input: str | None = None) -> Result:
     """Run the CLI in-process (stderr kept apart)."""
     return CliRunner().invoke(main, [str(a) for a in args], env=env, input=input)
+
+
+def demo_copy(tmp_path: Path) -> Path:
+    """A copy of the demo site (config, record, notes, pages) without a build cache."""
+    root = tmp_path / "site"
+    root.mkdir()
+    shutil.copytree(ROOT / "content", root / "content")
+    shutil.copy(ROOT / "heard.toml", root / "heard.toml")
+    return root
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

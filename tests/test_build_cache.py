@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator.site.cache import CACHE_DIR
-from tests.conftest import ROOT, heard, snapshot
+from tests.conftest import demo_copy, heard, snapshot
 
 NOW = "2026-11-30T12:00:00Z"
 LATER = "2026-12-02T08:30:00Z"
@@ -23,11 +23,7 @@ LATER = "2026-12-02T08:30:00Z"
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A copy of the demo site (record, notes, pages, config), without a cache."""
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copytree(ROOT / "content", root / "content")
-    shutil.copy(ROOT / "heard.toml", root / "heard.toml")
-    return root
+    return demo_copy(tmp_path)
 
 
 def build(site: Path, out: Path, *args: str, now: str = NOW) -> dict[str, bytes]:

@@ -5,7 +5,6 @@ month, an id repeated in the export; and all-or-nothing."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,11 @@ from generator.errors import ProblemsError
 from generator.pipeline import import_cases
 from generator.record.model import Case, merge_cases
 from generator.record.store import load_record, render_shards
-from tests.conftest import ROOT, case, ev, snapshot
+from tests.conftest import case, demo_copy, ev, snapshot
 
 
 def record_site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copytree(ROOT / "content", root / "content")
-    shutil.copy(ROOT / "heard.toml", root / "heard.toml")
-    return root
+    return demo_copy(tmp_path)
 
 
 def write(path: Path, *cases: dict[str, object]) -> Path:

@@ -227,32 +227,43 @@ def merge_into(cases: dict[str, Case], case: Case, shown: str, number: int) -> P
     return None
 
 
-def load_record(site_dir: Path) -> Record:
-    """Read every shard. Problems are collected, never raised; duplicates are merged."""
-    record = Record()
+def iter_record(
+    site_dir: Path,
+) -> Iterator[Problem | tuple[Path, str, int, Case | list[Problem]]]:
+    """Every line of every shard in file order: a Problem for an undecodable line, else
+    (shard, shown name, line number, the parsed case or its problems)."""
     for path in shard_paths(site_dir):
         shown = _shown(site_dir, path)
         for item in iter_lines(path, shown):
             if isinstance(item, Problem):
-                record.problems.append(item)
-                continue
-            number, text = item
-            record.lines += 1
-            parsed = parse_case_line(text, shown, number)
-            if isinstance(parsed, list):
-                record.problems.extend(parsed)
-                continue
-            if path.name != f"{parsed.shard()}.jsonl":
-                record.notices.append(
-                    Problem(shown, number, "id", f"{parsed.id} belongs in {parsed.shard()}.jsonl")
-                )
-            if parsed.id in record.cases:
-                record.notices.append(
-                    Problem(shown, number, "id", f"{parsed.id} appears more than once (merged)")
-                )
-            clash = merge_into(record.cases, parsed, shown, number)
-            if clash is not None:
-                record.problems.append(clash)
+                yield item
+            else:
+                yield path, shown, item[0], parse_case_line(item[1], shown, item[0])
+
+
+def load_record(site_dir: Path) -> Record:
+    """Read every shard. Problems are collected, never raised; duplicates are merged."""
+    record = Record()
+    for item in iter_record(site_dir):
+        if isinstance(item, Problem):
+            record.problems.append(item)
+            continue
+        path, shown, number, parsed = item
+        record.lines += 1
+        if isinstance(parsed, list):
+            record.problems.extend(parsed)
+            continue
+        if path.name != f"{parsed.shard()}.jsonl":
+            record.notices.append(
+                Problem(shown, number, "id", f"{parsed.id} belongs in {parsed.shard()}.jsonl")
+            )
+        if parsed.id in record.cases:
+            record.notices.append(
+                Problem(shown, number, "id", f"{parsed.id} appears more than once (merged)")
+            )
+        clash = merge_into(record.cases, parsed, shown, number)
+        if clash is not None:
+            record.problems.append(clash)
     return record
 
 
@@ -269,21 +280,18 @@ class RecordIndex:
 def index_record(site_dir: Path) -> RecordIndex:
     """The record's index and problems (what `load_record` finds, without holding it)."""
     index = RecordIndex()
-    for path in shard_paths(site_dir):
-        shown = _shown(site_dir, path)
-        for item in iter_lines(path, shown):
-            if isinstance(item, Problem):
-                index.problems.append(item)
-                continue
-            number, text = item
-            parsed = parse_case_line(text, shown, number)
-            if isinstance(parsed, list):
-                index.problems.extend(parsed)
-                continue
-            if parsed.id in index.where or path.name != f"{parsed.shard()}.jsonl":
-                index.regular = False
-            index.where.setdefault(parsed.id, path.name)
-            index.opened[parsed.id] = format_instant(parsed.opened)
+    for item in iter_record(site_dir):
+        if isinstance(item, Problem):
+            index.problems.append(item)
+            continue
+        path, _, _, parsed = item
+        if isinstance(parsed, list):
+            index.problems.extend(parsed)
+            continue
+        if parsed.id in index.where or path.name != f"{parsed.shard()}.jsonl":
+            index.regular = False
+        index.where.setdefault(parsed.id, path.name)
+        index.opened[parsed.id] = format_instant(parsed.opened)
     return index
 
 
