@@ -273,6 +273,7 @@ class Build:
         self.now_us = micros(now)
         self.written = 0
         self.lookup_all = ""
+        self.feed_sources: dict[str, Where] = {}
         manifest = cache.read(store / "out.json")
         valid = isinstance(manifest, dict) and manifest.get("out") == str(out.resolve())
         self.manifest: dict[str, Any] = manifest if valid else {}
@@ -293,16 +294,22 @@ class Build:
             return int(self.manifest.get("cases", 0)), PublishReport(files, 0, 0)
         cache.forget(self.store / "out.json")  # until this build is complete
         facts = self.cases(where)
+        shown = [f for f in facts if not f.hidden]
+        by_id = sorted(shown, key=lambda v: v.id)
+        newest = sorted(by_id, key=lambda v: v.last_event_at, reverse=True)[: feeds.MAX_ENTRIES]
+        self.feed_sources = {
+            f.id: tuple((str(self.shards[i].path), n) for i, n, _ in where[f.id]) for f in newest
+        }
+        del where, by_id
+        for shard in self.shards:
+            shard.parsed = {}  # read, checked and located: no longer needed
         expected = self.aggregates(facts)
-        for fact in facts:
-            if not fact.hidden:
-                expected.update(
-                    (f"cases/{fact.id}.html", f"api/cases/{fact.id}.json", f"feeds/{fact.id}.xml")
-                )
-        removed = remove_stale(self.out, expected)
+        ids = {f.id for f in shown}
+        removed = remove_stale(self.out, expected, ids)
         marker.write_bytes(marker.read_bytes())  # a new time stamp: this build's
-        self.save(total, len(facts), len(expected), _stamp(marker))
-        return len(facts), PublishReport(len(expected), self.written, removed)
+        files = len(expected) + 3 * len(ids)
+        self.save(total, len(facts), files, _stamp(marker))
+        return len(facts), PublishReport(files, self.written, removed)
 
     def locate(self) -> dict[str, list[tuple[int, int, str]]]:
         """Per case id: (shard index, line, line digest) of each of its lines, in file order,
@@ -483,7 +490,7 @@ class Build:
         emit("static", lambda: [*self.renderer.static(), (".nojekyll", b"")])
         emit("cases.json", lambda: [("api/cases.json", exports.cases_json(shown))])
         self.lookup(shown, keys, emit, everything)
-        emit("feed.xml", lambda: [("feed.xml", self.site_feed(shown))])
+        emit("feed.xml", lambda: [("feed.xml", self.site_feed())])
         emit(
             "open311",
             lambda: [
@@ -557,16 +564,11 @@ class Build:
             for page in self.pages
         ]
 
-    def site_feed(self, shown: list[CaseFacts]) -> bytes:
-        """feed.xml: the newest cases, re-read from the record (only those)."""
-        by_id = sorted(shown, key=lambda v: v.id)
-        newest = sorted(by_id, key=lambda v: v.last_event_at, reverse=True)[: feeds.MAX_ENTRIES]
-        wanted = {f.id for f in newest}
-        where = self.locate()
+    def site_feed(self) -> bytes:
+        """feed.xml: the newest cases (chosen and located in `run`), re-read from the record."""
         texts: dict[str, dict[int, str]] = {}
         views = []
-        for case_id in sorted(wanted, key=lambda i: where[i][0][:2]):
-            paths = tuple((str(self.shards[i].path), n) for i, n, _ in where[case_id])
+        for case_id, paths in sorted(self.feed_sources.items(), key=lambda item: item[1][0]):
             view = derive(case_from(paths, texts), self.notes.get(case_id), self.now, self.config)
             assert view is not None
             views.append(view)

@@ -179,5 +179,5 @@ def api_files(
 
 def cases_json(shown: Iterable[Facts]) -> bytes:
     """api/cases.json: one compact line per shown case, in a JSON array."""
-    lines = [_COMPACT.encode(case_brief(v)) for v in shown]
-    return ("[\n" + ",\n".join(lines) + ("\n]\n" if lines else "]\n")).encode("utf-8")
+    lines = [_COMPACT.encode(case_brief(v)).encode("utf-8") for v in shown]  # one copy: bytes
+    return b"[\n" + b",\n".join(lines) + (b"\n]\n" if lines else b"]\n")

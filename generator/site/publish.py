@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -75,20 +76,32 @@ def write_if_changed(out: Path, name: str, data: bytes) -> int:
     return 1
 
 
-def remove_stale(out: Path, expected: set[str]) -> int:
-    """Delete files under `out` that this build did not make (and folders left empty)."""
+PER_CASE = (("cases/", ".html"), ("api/cases/", ".json"), ("feeds/", ".xml"))
+
+
+def remove_stale(out: Path, expected: set[str], cases: AbstractSet[str] = frozenset()) -> int:
+    """Delete files under `out` that this build did not make (and folders left empty).
+
+    `expected` holds every output path but each shown case's three (page, JSON, feed):
+    those are expected when their case id is in `cases` (a set of ids, not of 300k paths).
+    """
     removed = 0
     for dirpath, dirnames, filenames in os.walk(out, topdown=False):
         rel = Path(dirpath).relative_to(out).as_posix()
         prefix = "" if rel == "." else rel + "/"
+        folder = next(((f, end) for f, end in PER_CASE if f == prefix), None)
         for filename in filenames:
-            if prefix + filename not in expected and prefix + filename != MARKER:
-                Path(dirpath, filename).unlink()
-                removed += 1
+            name = prefix + filename
+            if name in expected or name == MARKER:
+                continue
+            if folder and filename.endswith(folder[1]) and filename[: -len(folder[1])] in cases:
+                continue
+            Path(dirpath, filename).unlink()
+            removed += 1
         for dirname in dirnames:
-            folder = Path(dirpath, dirname)
-            if not any(folder.iterdir()):
-                folder.rmdir()
+            path = Path(dirpath, dirname)
+            if not any(path.iterdir()):
+                path.rmdir()
     return removed
 
 
