@@ -17,6 +17,7 @@ from generator.config import load_config
 from generator.errors import HeardError, ProblemsError, one_line
 from generator.gather.imports import BY_NAME as IMPORT_FORMATS
 from generator.gather.imports.base import ImportOptions
+from generator.progress import progress_for
 from generator.record.model import NoteStatus
 from generator.record.times import format_duration, format_instant, resolve_now
 from generator.scaffold import REPOSITORY, check_install, write_skeleton, write_workflows
@@ -83,6 +84,13 @@ def now_option(func: F) -> F:
     )(func)
 
 
+def quiet_option(func: F) -> F:
+    """--quiet: no progress (only the result and errors)."""
+    return click.option(
+        "--quiet", "-q", is_flag=True, help="No progress, only the summary and errors."
+    )(func)
+
+
 def _now(value: str | None) -> datetime:
     try:
         return resolve_now(value)
@@ -106,11 +114,24 @@ def main() -> None:
     help="Output folder (default: _site inside the site).",
 )
 @click.option("--keep-going", is_flag=True, help="Skip bad record lines (counted), build the rest.")
-def build(site: Path, now: str | None, out: Path | None, keep_going: bool) -> None:
-    """Build the static site (HTML, feeds, JSON) into _site/."""
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes (default: the cores available). The site is the same for any.",
+)
+@quiet_option
+def build(
+    site: Path, now: str | None, out: Path | None, keep_going: bool, jobs: int | None, quiet: bool
+) -> None:
+    """Build the static site (HTML, feeds, JSON) into _site/, redoing only what changed."""
     moment = _now(now)
     target = out if out is not None else site / "_site"
-    report = pipeline.build(site, target, moment, keep_going=keep_going)
+    with progress_for(quiet) as shown:
+        report = pipeline.build(
+            site, target, moment, keep_going=keep_going, jobs=jobs, progress=shown
+        )
     if report.skipped_lines:
         click.echo(f"warning: skipped {report.skipped_lines} bad record line(s)", err=True)
     _warn_not_yet(report.not_yet, report.cases, moment)
@@ -195,6 +216,7 @@ def gather(site: Path, now: str | None, only: tuple[str, ...], quiet: bool) -> N
     "or as resolved.",
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@quiet_option
 def import_(
     site: Path,
     fmt: str,
@@ -204,12 +226,14 @@ def import_(
     timezone: str | None,
     closed_as: Literal["closed", "resolved"] | None,
     file: Path,
+    quiet: bool,
 ) -> None:
     """Merge an export (record JSONL, or another format) into the record."""
     options = ImportOptions(
         brand=brand, company=company, mapping=mapping, timezone=timezone, closed_as=closed_as
     )
-    report = pipeline.import_cases(site, file, fmt=fmt, options=options)
+    with progress_for(quiet, "import") as shown:
+        report = pipeline.import_cases(site, file, fmt=fmt, options=options, progress=shown)
     skipped = "".join(f", skipped {n} ({why})" for why, n in report.skipped.items() if n)
     click.echo(
         f"imported {file}: {report.read} cases read, {report.new_cases} new, "

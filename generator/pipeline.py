@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from generator.gather.imports import BY_NAME, guess
 from generator.gather.imports.base import ImportOptions
 from generator.gather.redact import Redactor, redact_case
 from generator.gather.sources.base import declared
-from generator.meaning.lifecycle import CaseView, derive, derive_all
+from generator.meaning.lifecycle import CaseFacts, CaseView, derive, derive_all
 from generator.meaning.metrics import summary
 from generator.meaning.queue import QueueRow, queue
 from generator.record.links import Link, link_problems, load_links, save_links
@@ -35,27 +34,32 @@ from generator.record.model import (
 )
 from generator.record.praise import load_praise
 from generator.record.store import (
+    CASES_DIR,
+    MANIFEST,
     NOTES_DIR,
     Page,
     Record,
-    last_gathered,
+    RecordIndex,
+    Staged,
+    index_record,
     load_notes,
     load_pages,
     load_record,
+    load_shard,
+    manifest_of,
     manifest_problems,
     record_lock,
     refuse_unclean,
+    render_shards,
     require_clean,
     save_note,
     save_record,
 )
 from generator.record.times import format_instant
 from generator.scaffold import WORKFLOWS, read_samples, secret_variables
-from generator.site import badges, feeds, open311
-from generator.site.exports import api_files
-from generator.site.lookup import lookup_files, lookup_key
-from generator.site.publish import PublishReport, publish
-from generator.site.render import Renderer, SiteData, freshness, theme_chain
+from generator.site.engine import KEEP_GOING, Progress, build_site
+from generator.site.lookup import lookup_key
+from generator.site.render import theme_chain
 
 
 @dataclass
@@ -79,16 +83,6 @@ def load_site(root: Path) -> Site:
     return Site(root, config, record, notes, pages, [*note_problems, *page_problems])
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    """What `heard build` did."""
-
-    cases: int
-    skipped_lines: int
-    published: PublishReport
-    not_yet: int = 0  # cases that open after now (a --now before the record's start)
-
-
 def views_of(site: Site, now: datetime) -> list[CaseView]:
     """Every case as of `now`."""
     return derive_all(site.record.cases.values(), site.notes, now, site.config)
@@ -106,39 +100,19 @@ def summary_of(site: Site, views: list[CaseView], now: datetime) -> dict[str, ob
     )
 
 
-def activity(views: list[CaseView]) -> dict[str, datetime]:
+def activity(views: Iterable[CaseView | CaseFacts]) -> dict[str, datetime]:
     """Per channel, the latest moment the record shows anything happening (or being seen)."""
     latest: dict[str, datetime] = {}
     for view in views:
-        for step in view.steps:
-            moment = max(step.event.at, step.event.seen_at or step.event.at)
-            if view.channel not in latest or moment > latest[view.channel]:
-                latest[view.channel] = moment
+        moment = view.active_at
+        if view.channel not in latest or moment > latest[view.channel]:
+            latest[view.channel] = moment
     return latest
 
 
-def build(root: Path, out: Path, now: datetime, *, keep_going: bool = False) -> BuildReport:
-    """Build the whole site into `out`. Bad record lines stop it unless `keep_going`."""
-    site = load_site(root)
-    if site.problems:
-        raise ProblemsError([*site.record.problems, *site.problems])
-    skipped = readable(site, keep_going)
-    views = views_of(site, now)
-    doc = summary_of(site, views, now)
-    channels = sorted({v.channel for v in views})
-    gathered = freshness(last_gathered(root), channels, now, site.config.policy.stale_after)
-    data = SiteData(site.config, views, doc, site.pages, now, activity(views), gathered)
-    renderer = Renderer(root, site.config)
-    files = itertools.chain(
-        renderer.render(data),
-        api_files(views, doc, now),
-        lookup_files(views),
-        feeds.files(views, doc, site.config, now),
-        open311.files(views, doc, site.config, now),
-        badges.files(views, doc, site.config, now),
-    )
-    not_yet = len(site.record.cases) - len(views)
-    return BuildReport(len(views), skipped, publish(out, files), not_yet)
+# Build the whole site into `out`; bad record lines stop it unless `keep_going`. Incremental
+# and parallel (generator/site/engine.py): the same output for any `jobs`, cache or not.
+build = build_site
 
 
 @dataclass(frozen=True)
@@ -154,7 +128,12 @@ class ImportReport:
 
 
 def import_cases(
-    root: Path, path: Path, *, fmt: str = "jsonl", options: ImportOptions | None = None
+    root: Path,
+    path: Path,
+    *,
+    fmt: str = "jsonl",
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Merge an export into the record: redacted like gathered posts, all-or-nothing,
     idempotent. A file that fails to read in `fmt` but looks like another format says so."""
@@ -166,34 +145,139 @@ def import_cases(
     if options.timezone is None:
         options = dataclasses.replace(options, timezone=config.site.timezone)
     shown = str(path)
+    progress = progress or Progress()
     with record_lock(root):
-        record = load_record(root)
-        refuse_unclean(record, "fix the record before importing into it")
+        progress.start("read")
+        index = index_record(root)
+        if index.problems:
+            hint = Problem("content/cases", None, None, "fix the record before importing into it")
+            raise ProblemsError([*index.problems, hint])
         try:
             result = spec.read(path, shown, options)
         except (HeardError, ProblemsError) as exc:
             raise _with_format_hint(exc, path, fmt) from None
-        redactor = Redactor(config.gather.redact)
-        incoming = [redact_case(case, redactor) for case in result.cases]
-        cases = dict(record.cases)
-        new_cases = updated = new_events = 0
-        for case in incoming:
-            known = cases.get(case.id)
-            if known is None:
-                cases[case.id] = case
-                new_cases += 1
-                new_events += len(case.events)
-                continue
-            try:
-                merged = merge_cases(known, case)
-            except ValueError as exc:
-                raise HeardError(f"{shown}: {exc}") from None
-            if merged != known:
-                updated += 1
-                new_events += len(merged.events) - len(known.events)
-                cases[case.id] = merged
-        files = save_record(root, cases.values())
-    return ImportReport(len(incoming), new_cases, updated, new_events, files, result.skipped)
+        merge = _Merge(shown, Redactor(config.gather.redact), progress)
+        if index.regular:
+            files = merge.by_shard(root, index, result.cases)
+        else:  # a record with repeated ids or cases in the wrong shard: merged whole
+            files = merge.whole(root, result.cases)
+        progress.finish()
+    return ImportReport(
+        merge.read, merge.new, merge.updated, merge.new_events, files, result.skipped
+    )
+
+
+class _Merge:
+    """Incoming cases merged into the record, counted: redacted like gathered posts."""
+
+    def __init__(self, shown: str, redactor: Redactor, progress: Progress) -> None:
+        self.shown, self.redactor, self.progress = shown, redactor, progress
+        self.read = self.new = self.updated = self.new_events = 0
+
+    def incoming(self, cases: Iterable[Case]) -> Iterator[Case]:
+        """The reader's cases, redacted, counted (each original let go once copied)."""
+        self.progress.start("merge")
+        if isinstance(cases, list):
+            cases.reverse()
+            cases = _popping(cases)
+        for case in cases:
+            self.read += 1
+            self.progress.advance()
+            yield redact_case(case, self.redactor)
+
+    def into(self, cases: dict[str, Case], case: Case) -> None:
+        """Merge one incoming case into `cases`."""
+        known = cases.get(case.id)
+        if known is None:
+            cases[case.id] = case
+            self.new += 1
+            self.new_events += len(case.events)
+            return
+        try:
+            merged = merge_cases(known, case)
+        except ValueError as exc:
+            raise HeardError(f"{self.shown}: {exc}") from None
+        if merged != known:
+            self.updated += 1
+            self.new_events += len(merged.events) - len(known.events)
+            cases[case.id] = merged
+
+    def whole(self, root: Path, incoming: Iterable[Case]) -> list[str]:
+        """The whole record in memory, merged, saved (for an irregular record)."""
+        record = load_record(root)
+        for case in self.incoming(incoming):
+            self.into(record.cases, case)
+        self.progress.start("write")
+        return save_record(root, record.cases.values())
+
+    def by_shard(self, root: Path, index: RecordIndex, incoming: Iterable[Case]) -> list[str]:
+        """Merge shard by shard, so memory holds the incoming cases as lines and one shard
+        of the record as models; all files are staged, then renamed together."""
+        lines: dict[str, dict[str, str]] = {}  # shard name -> id -> the case's line
+        for case in self.incoming(incoming):
+            name = index.where.get(case.id) or f"{case.shard()}.jsonl"
+            bucket = lines.setdefault(name, {})
+            if case.id in bucket:
+                case = merge_cases(Case.model_validate_json(bucket[case.id]), case)
+            bucket[case.id] = case_to_line(case)
+        self.progress.start("write", len(lines))
+        folder = root / CASES_DIR
+        opened = dict(index.opened)  # shards no incoming case touches keep theirs
+        moved: dict[str, list[Case]] = {}
+        written: list[str] = []
+        with Staged() as staged:
+            for name in sorted(lines):
+                cases = load_shard(folder / name)
+                for line in lines.pop(name, {}).values():
+                    self.into(cases, Case.model_validate_json(line))
+                for case_id in [i for i, c in cases.items() if f"{c.shard()}.jsonl" != name]:
+                    case = cases.pop(case_id)  # an earlier complaint moved its opening
+                    moved.setdefault(f"{case.shard()}.jsonl", []).append(case)
+                self._stage(staged, folder / name, cases, opened, written)
+                self.progress.advance()
+            for name, cases_moved in sorted(moved.items()):
+                path = folder / name
+                cases = _cases_of(staged.staged(path)) if path in staged.files else {}
+                if path not in staged.files:
+                    cases = load_shard(path)
+                cases.update((c.id, c) for c in cases_moved)
+                self._stage(staged, path, cases, opened, written)
+            manifest = manifest_of(opened)
+            target = root / MANIFEST
+            if not target.exists() or target.read_bytes() != manifest:
+                staged.stage(target, manifest)
+            staged.commit()
+        return sorted(set(written))
+
+    @staticmethod
+    def _stage(
+        staged: Staged, path: Path, cases: dict[str, Case], opened: dict[str, str], names: list[str]
+    ) -> None:
+        """Stage one shard (or its removal) if its bytes change; note each case's opening."""
+        for case in cases.values():
+            opened[case.id] = format_instant(case.opened)
+        data = render_shards(cases.values()).get(path.name)
+        if path.exists() and data is not None and path.read_bytes() == data:
+            staged.unstage(path)
+            return
+        if data is None and not path.exists():
+            return
+        staged.stage(path, data)
+        names.append(path.name)
+
+
+def _popping(cases: list[Case]) -> Iterator[Case]:
+    while cases:  # a reversed list, consumed from the end: order kept, memory freed
+        yield cases.pop()
+
+
+def _cases_of(data: bytes | None) -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for line in (data or b"").decode("utf-8").splitlines():
+        if line.strip():
+            case = Case.model_validate_json(line)
+            cases[case.id] = case
+    return cases
 
 
 def _with_format_hint(exc: HeardError, path: Path, fmt: str) -> HeardError:
@@ -246,7 +330,7 @@ def readable(site: Site, keep_going: bool) -> int:
         raise ProblemsError(
             [
                 *site.record.problems,
-                Problem("content/cases", None, None, "fix these lines, or pass --keep-going"),
+                KEEP_GOING,
             ]
         )
     return len({(p.file, p.line) for p in site.record.problems})

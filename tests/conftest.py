@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -112,12 +113,22 @@ def heard(*args: str | Path, env: dict[str, str] | None = None, input: str | Non
     return CliRunner().invoke(main, [str(a) for a in args], env=env, input=input)
 
 
+def demo_copy(tmp_path: Path) -> Path:
+    """A copy of the demo site (config, record, notes, pages) without a build cache."""
+    root = tmp_path / "site"
+    root.mkdir()
+    shutil.copytree(ROOT / "content", root / "content")
+    shutil.copy(ROOT / "heard.toml", root / "heard.toml")
+    return root
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root with its bytes (to prove nothing changed)."""
+    """Every file under root with its bytes (to prove nothing changed), but the build cache
+    (.heard-cache/build: git-ignored, an optimisation a build may refresh)."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and ".heard-cache/build" not in p.relative_to(root).as_posix()
     }
 
 

@@ -1337,7 +1337,7 @@ def test_read_import_jsonl_library(data: bytes) -> None:
         source = root / "in.jsonl"
         source.write_bytes(data)
         try:
-            cases = read_jsonl(source, "in.jsonl", ImportOptions()).cases
+            cases = list(read_jsonl(source, "in.jsonl", ImportOptions()).cases)  # read lazily
         except ProblemsError as exc:
             assert_problems(exc.problems, "in.jsonl")
             return

@@ -492,8 +492,15 @@ def test_the_site_says_when_each_channel_was_gathered_and_flags_stale_ones(
         heard("build", "--site", root, "--out", late, "--now", "2024-05-11T13:00:00Z").exit_code
         == 0
     )
-    page = (late / "cases/github-1.html").read_text("utf-8")
+    page = (late / "index.html").read_text("utf-8")
     assert "<strong>Not gathered recently:</strong> github, mastodon, reviews." in page
+    # A case page does not depend on "now": it loads freshness.js, which carries the notice.
+    case_page = (late / "cases/github-1.html").read_bytes()
+    assert case_page == (fresh / "cases/github-1.html").read_bytes()
+    assert b"Not gathered recently" not in case_page
+    assert b'data-channel="github"' in case_page
+    script = (late / "freshness.js").read_text("utf-8")
+    assert '"name":"github","stale":true' in script
 
 
 def test_check_credentials_names_missing_variables_without_values(

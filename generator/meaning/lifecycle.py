@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from generator.config import Config
 from generator.record.model import BaseState, Case, Event, Note, State
@@ -68,6 +69,168 @@ class CaseView:
     def removed(self) -> bool:
         """Content taken down at the author's request; dates and counts stay."""
         return self.state == "removed"
+
+    @property
+    def title(self) -> str | None:
+        """The case's own title, if it has one."""
+        return self.case.title
+
+    @property
+    def first_text(self) -> str | None:
+        """The text of the first step (what lists show when there is no title)."""
+        return self.steps[0].event.text
+
+    @property
+    def handle(self) -> str | None:
+        """The author's handle, if the channel gave one."""
+        return self.case.author.handle if self.case.author else None
+
+    @property
+    def url(self) -> str | None:
+        """The case's own URL (the post it started from), if any."""
+        return self.case.url
+
+    @property
+    def active_at(self) -> datetime:
+        """The latest moment the record shows anything happening on it (or being seen)."""
+        return max(max(s.event.at, s.event.seen_at or s.event.at) for s in self.steps)
+
+    @property
+    def timely(self) -> bool | None:
+        """A dates-only case: whether its answer came within the source's deadline."""
+        return self.case.outcome.timely if self.case.outcome else None
+
+    @property
+    def within_days(self) -> int | None:
+        """A dates-only case: the source's deadline for an answer, in days."""
+        return self.case.outcome.within_days if self.case.outcome else None
+
+    @property
+    def outcome_label(self) -> str | None:
+        """A dates-only case: the source's words for where it ended up."""
+        return self.case.outcome.label if self.case.outcome else None
+
+
+class Facts(Protocol):
+    """What figures and aggregate pages read of a case: a CaseView or its CaseFacts."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def opened(self) -> datetime: ...
+    @property
+    def state(self) -> State: ...
+    @property
+    def base_state(self) -> BaseState: ...
+    @property
+    def first_response_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def last_event_at(self) -> datetime: ...
+    @property
+    def moderated_at(self) -> datetime | None: ...
+    @property
+    def hidden_reason(self) -> str | None: ...
+    @property
+    def removed_reason(self) -> str | None: ...
+    @property
+    def hidden(self) -> bool: ...
+    @property
+    def removed(self) -> bool: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def first_text(self) -> str | None: ...
+    @property
+    def handle(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def dates_only(self) -> bool: ...
+    @property
+    def timely(self) -> bool | None: ...
+    @property
+    def within_days(self) -> int | None: ...
+    @property
+    def outcome_label(self) -> str | None: ...
+
+
+LABEL_CHARS = 200  # enough for any list label (themes truncate to ~120)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """A case's compact facts: everything figures and aggregate pages need, nothing more.
+
+    A large record is held as these (a few hundred bytes each), never as whole models.
+    Same attribute names as CaseView, so templates and figures take either. Texts are cut
+    to what a list label shows (`first_text` only when there is no title). Add a field
+    here (and in `facts_of`) when an aggregate needs more of a case.
+    """
+
+    id: str
+    channel: str
+    opened: datetime
+    state: State
+    base_state: BaseState
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    last_event_at: datetime
+    moderated_at: datetime | None
+    hidden_reason: str | None
+    removed_reason: str | None
+    title: str | None
+    first_text: str | None
+    handle: str | None
+    url: str | None
+    active_at: datetime
+    dates_only: bool = False
+    timely: bool | None = None
+    within_days: int | None = None
+    outcome_label: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        """Left out of every figure (but counted)."""
+        return self.state == "hidden"
+
+    @property
+    def removed(self) -> bool:
+        """Content taken down at the author's request; dates and counts stay."""
+        return self.state == "removed"
+
+
+def _label(text: str | None) -> str | None:
+    return text if text is None or len(text) <= LABEL_CHARS else text[:LABEL_CHARS]
+
+
+def facts_of(view: CaseView) -> CaseFacts:
+    """The compact facts of a case view (texts cut to what a list label can show)."""
+    return CaseFacts(
+        id=view.id,
+        channel=view.channel,
+        opened=view.opened,
+        state=view.state,
+        base_state=view.base_state,
+        first_response_at=view.first_response_at,
+        resolved_at=view.resolved_at,
+        last_event_at=view.last_event_at,
+        moderated_at=view.moderated_at,
+        hidden_reason=view.hidden_reason,
+        removed_reason=view.removed_reason,
+        title=_label(view.title),
+        first_text=None if view.title else _label(view.first_text),
+        handle=view.handle,
+        url=view.case.url,
+        active_at=view.active_at,
+        dates_only=view.dates_only,
+        timely=view.timely,
+        within_days=view.within_days,
+        outcome_label=view.outcome_label,
+    )
 
 
 def note_events(note: Note) -> list[Event]:

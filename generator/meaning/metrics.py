@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import Facts
 from generator.record.model import STATES
 from generator.record.times import format_instant, seconds_between
 
@@ -82,7 +82,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def observe(view: CaseView, now: datetime) -> tuple[Observation, Observation]:
+def observe(view: Facts, now: datetime) -> tuple[Observation, Observation]:
     """A case's time to first response and time to a fix; unanswered or unfixed ones are
     censored at now (`closed` is not a fix)."""
     answered = view.first_response_at
@@ -93,15 +93,13 @@ def observe(view: CaseView, now: datetime) -> tuple[Observation, Observation]:
     )
 
 
-def figures(
-    views: Iterable[CaseView], now: datetime, response_target: int | None
-) -> dict[str, Any]:
+def figures(views: Iterable[Facts], now: datetime, response_target: int | None) -> dict[str, Any]:
     """One FIG block of api/summary.json for the given cases."""
     states = dict.fromkeys(STATES, 0)
     first: list[Observation] = []
     resolution: list[Observation] = []
     in_time = 0
-    undated: list[CaseView] = []
+    undated: list[Facts] = []
     for view in views:
         states[view.state] += 1
         if view.hidden:
@@ -151,15 +149,14 @@ _DATES_ONLY_STATES = {
 }
 
 
-def dates_only(views: Sequence[CaseView]) -> dict[str, Any]:
+def dates_only(views: Sequence[Facts]) -> dict[str, Any]:
     """What can be known of cases whose answer has no time (not hidden): how many were
     answered within the source's deadline, and where they stand."""
     block: dict[str, Any] = {"cases": len(views), "answered_within_days": None}
-    deadlines = {v.case.outcome.within_days for v in views if v.case.outcome}
-    deadlines.discard(None)
+    deadlines = {v.within_days for v in views} - {None}
     if len(deadlines) == 1:
         block["answered_within_days"] = deadlines.pop()
-    timely = [v.case.outcome.timely for v in views if v.case.outcome]
+    timely = [v.timely for v in views]
     block["timely"] = timely.count(True)
     block["untimely"] = timely.count(False)
     block["timely_share"] = _ratio(block["timely"], block["timely"] + block["untimely"])
@@ -170,13 +167,13 @@ def dates_only(views: Sequence[CaseView]) -> dict[str, Any]:
     return block
 
 
-def in_window(view: CaseView, now: datetime, window_days: int) -> bool:
+def in_window(view: Facts, now: datetime, window_days: int) -> bool:
     """Opened within the last `window_days` days (inclusive of the boundary)."""
     return view.opened >= now - timedelta(days=window_days)
 
 
 def summary(
-    views: Sequence[CaseView],
+    views: Sequence[Facts],
     now: datetime,
     *,
     brand: str,
@@ -230,7 +227,7 @@ class Bucket:
 
 
 def distribution(
-    views: Iterable[CaseView], now: datetime, *, resolution: bool = False
+    views: Iterable[Facts], now: datetime, *, resolution: bool = False
 ) -> list[Bucket]:
     """Counts per time bucket: answered (or fixed) in it, and still waiting that long."""
     bounds = RESOLUTION_BUCKETS if resolution else FIRST_RESPONSE_BUCKETS
@@ -255,7 +252,7 @@ class Month:
     resolution: KaplanMeier
 
 
-def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[Month]:
+def monthly(views: Sequence[Facts], now: datetime, months: int = 12) -> list[Month]:
     """The last `months` calendar months up to now, oldest first, each a cohort by opening."""
     keys: list[str] = []
     year, month = now.year, now.month
@@ -263,7 +260,7 @@ def monthly(views: Sequence[CaseView], now: datetime, months: int = 12) -> list[
         keys.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     keys.reverse()
-    cohorts: dict[str, list[CaseView]] = {k: [] for k in keys}
+    cohorts: dict[str, list[Facts]] = {k: [] for k in keys}
     for view in views:
         key = view.opened.strftime("%Y-%m")
         if key in cohorts and not view.hidden and not view.dates_only:

@@ -92,34 +92,82 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     atomic_write_many({path: data}, mode=mode)
 
 
+class Staged:
+    """Several files written all-or-nothing, staged one at a time (memory holds one).
+
+    `stage` writes a temp file beside its target at once, with the mode the target will
+    have (its own, a new one's 0666 less the umask, or `mode`); `commit` renames them all
+    (and deletes the files staged as None); `discard` (or an error inside `with`) removes
+    them.
+    """
+
+    def __init__(self, mode: int | None = None) -> None:
+        self.files: dict[Path, str | None] = {}
+        self.mode = mode
+
+    def stage(self, path: Path, data: bytes | None) -> None:
+        """Stage `data` for `path` (None: delete it on commit); restaging replaces."""
+        previous = self.files.pop(path, None)
+        if previous is not None:
+            Path(previous).unlink(missing_ok=True)
+        if data is None:
+            self.files[path] = None
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.files[path] = tmp
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _mode_for(path) if self.mode is None else self.mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def unstage(self, path: Path) -> None:
+        """Forget what was staged for `path` (its target stays as it is)."""
+        tmp = self.files.pop(path, None)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+    def staged(self, path: Path) -> bytes | None:
+        """What is staged for `path`, if anything (and not a deletion)."""
+        tmp = self.files.get(path)
+        return Path(tmp).read_bytes() if tmp else None
+
+    def commit(self) -> None:
+        """Every staged file into place; then the deletions."""
+        for path, tmp in self.files.items():
+            if tmp is not None:
+                os.replace(tmp, path)
+        for path, tmp in self.files.items():
+            if tmp is None:
+                path.unlink(missing_ok=True)
+        self.files = {}
+
+    def discard(self) -> None:
+        """Remove every temp file; the targets stay as they were."""
+        for tmp in self.files.values():
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+        self.files = {}
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is not None:
+            self.discard()
+
+
 def atomic_write_many(files: dict[Path, bytes | None], *, mode: int | None = None) -> None:
     """Write (or delete, for None) several files: all temp files first, then the renames.
 
     A failure while writing temp files leaves every target untouched. Files keep their
     mode (a new one: 0666 less the umask), never the temp file's 0600.
     """
-    staged: list[tuple[str, Path]] = []
-    try:
+    with Staged(mode) as staged:
         for path, data in files.items():
-            if data is None:
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), _mode_for(path) if mode is None else mode)
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-    except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-    for path, data in files.items():
-        if data is None:
-            path.unlink(missing_ok=True)
+            staged.stage(path, data)
+        staged.commit()
 
 
 def shard_paths(site_dir: Path) -> list[Path]:
@@ -168,14 +216,19 @@ def parse_case_line(raw: str, shown: str, number: int) -> Case | list[Problem]:
 def iter_lines(path: Path, shown: str) -> Iterator[tuple[int, str] | Problem]:
     """Non-blank lines of a UTF-8 file with their numbers; undecodable lines become Problems."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Problem(shown, number, None, f"not UTF-8 (byte {exc.start + 1})")
-                continue
-            if text.strip():
-                yield number, text
+        yield from iter_raw_lines(handle, shown)
+
+
+def iter_raw_lines(raws: Iterable[bytes], shown: str) -> Iterator[tuple[int, str] | Problem]:
+    """`iter_lines` over lines already read (a shard's bytes split at newlines)."""
+    for number, raw in enumerate(raws, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Problem(shown, number, None, f"not UTF-8 (byte {exc.start + 1})")
+            continue
+        if text.strip():
+            yield number, text
 
 
 def merge_into(cases: dict[str, Case], case: Case, shown: str, number: int) -> Problem | None:
@@ -191,33 +244,85 @@ def merge_into(cases: dict[str, Case], case: Case, shown: str, number: int) -> P
     return None
 
 
-def load_record(site_dir: Path) -> Record:
-    """Read every shard. Problems are collected, never raised; duplicates are merged."""
-    record = Record()
+def iter_record(
+    site_dir: Path,
+) -> Iterator[Problem | tuple[Path, str, int, Case | list[Problem]]]:
+    """Every line of every shard in file order: a Problem for an undecodable line, else
+    (shard, shown name, line number, the parsed case or its problems)."""
     for path in shard_paths(site_dir):
         shown = _shown(site_dir, path)
         for item in iter_lines(path, shown):
             if isinstance(item, Problem):
-                record.problems.append(item)
-                continue
-            number, text = item
-            record.lines += 1
-            parsed = parse_case_line(text, shown, number)
-            if isinstance(parsed, list):
-                record.problems.extend(parsed)
-                continue
-            if path.name != f"{parsed.shard()}.jsonl":
-                record.notices.append(
-                    Problem(shown, number, "id", f"{parsed.id} belongs in {parsed.shard()}.jsonl")
-                )
-            if parsed.id in record.cases:
-                record.notices.append(
-                    Problem(shown, number, "id", f"{parsed.id} appears more than once (merged)")
-                )
-            clash = merge_into(record.cases, parsed, shown, number)
-            if clash is not None:
-                record.problems.append(clash)
+                yield item
+            else:
+                yield path, shown, item[0], parse_case_line(item[1], shown, item[0])
+
+
+def load_record(site_dir: Path) -> Record:
+    """Read every shard. Problems are collected, never raised; duplicates are merged."""
+    record = Record()
+    for item in iter_record(site_dir):
+        if isinstance(item, Problem):
+            record.problems.append(item)
+            continue
+        path, shown, number, parsed = item
+        record.lines += 1
+        if isinstance(parsed, list):
+            record.problems.extend(parsed)
+            continue
+        if path.name != f"{parsed.shard()}.jsonl":
+            record.notices.append(
+                Problem(shown, number, "id", f"{parsed.id} belongs in {parsed.shard()}.jsonl")
+            )
+        if parsed.id in record.cases:
+            record.notices.append(
+                Problem(shown, number, "id", f"{parsed.id} appears more than once (merged)")
+            )
+        clash = merge_into(record.cases, parsed, shown, number)
+        if clash is not None:
+            record.problems.append(clash)
     return record
+
+
+@dataclass
+class RecordIndex:
+    """Where each case of the record lives, read shard by shard without keeping models."""
+
+    where: dict[str, str] = field(default_factory=dict)  # case id -> shard file name
+    opened: dict[str, str] = field(default_factory=dict)  # case id -> its opening, as text
+    problems: list[Problem] = field(default_factory=list)
+    regular: bool = True  # each case once, in the shard of the month it opened
+
+
+def index_record(site_dir: Path) -> RecordIndex:
+    """The record's index and problems (what `load_record` finds, without holding it)."""
+    index = RecordIndex()
+    for item in iter_record(site_dir):
+        if isinstance(item, Problem):
+            index.problems.append(item)
+            continue
+        path, _, _, parsed = item
+        if isinstance(parsed, list):
+            index.problems.extend(parsed)
+            continue
+        if parsed.id in index.where or path.name != f"{parsed.shard()}.jsonl":
+            index.regular = False
+        index.where.setdefault(parsed.id, path.name)
+        index.opened[parsed.id] = format_instant(parsed.opened)
+    return index
+
+
+def load_shard(path: Path) -> dict[str, Case]:
+    """One shard's cases by id (a regular shard: every line valid, each id once)."""
+    cases: dict[str, Case] = {}
+    if not path.exists():
+        return cases
+    for item in iter_lines(path, path.name):
+        if isinstance(item, tuple):
+            parsed = parse_case_line(item[1], path.name, item[0])
+            if isinstance(parsed, Case):
+                cases[parsed.id] = parsed
+    return cases
 
 
 def render_shards(cases: Iterable[Case]) -> dict[str, bytes]:
@@ -240,7 +345,11 @@ def manifest_bytes(cases: Iterable[Case]) -> bytes:
     `heard check` compares the record with it, so a case deleted or re-dated by hand
     cannot pass quietly.
     """
-    opened = {c.id: format_instant(c.opened) for c in sorted(cases, key=lambda c: c.id)}
+    return manifest_of({c.id: format_instant(c.opened) for c in cases})
+
+
+def manifest_of(opened: dict[str, str]) -> bytes:
+    """The manifest's bytes from each case id's opening."""
     return (json.dumps({"cases": opened}, indent=0, sort_keys=True) + "\n").encode("utf-8")
 
 

@@ -44,10 +44,9 @@ def parse_instant(text: str) -> datetime:
 
 def format_instant(moment: datetime) -> str:
     """The canonical record form: UTC, `Z`, microseconds only when present."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat (C) writes microseconds only when present, as the record form wants; it is
+    # several times faster than strftime, and a build formats millions of instants.
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def seconds_between(start: datetime, end: datetime) -> float | int:

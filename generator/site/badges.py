@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from generator.config import Config
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import Facts
 from generator.record.times import format_duration, seconds_between
 from generator.site.feeds import xml_text
 
@@ -153,7 +153,7 @@ def _late_colour(seconds: float, target: int, *, allow_green: bool) -> str:
 
 
 def open_cases(
-    count: int, views: Sequence[CaseView], target: int | None, now: datetime
+    count: int, views: Sequence[Facts], target: int | None, now: datetime
 ) -> tuple[str, str]:
     """(value, colour) of the open-case count, coloured by the oldest unanswered case.
 
@@ -180,7 +180,7 @@ def within_target(share: float | None, target: int | None) -> tuple[str, str, st
 
 
 def files(
-    views: Sequence[CaseView], summary: dict[str, Any], config: Config, now: datetime
+    views: Sequence[Facts], summary: dict[str, Any], config: Config, now: datetime
 ) -> Iterator[tuple[str, bytes]]:
     """The three badges, from the all-time figures (hidden cases are never counted)."""
     target = config.policy.response_target

@@ -1,7 +1,8 @@
 """Atom 1.0 feeds (RFC 4287): `feed.xml` (one entry per case) and `feeds/<id>.xml` (its steps).
 
-Machine output that no theme can break. Every element is built with ElementTree, so all
-public text is escaped; characters that XML 1.0 cannot carry are dropped. Hidden cases never
+Machine output that no theme can break. A feed is a fixed shape, written as text: every
+piece of public text goes through `_esc`/`_q` (escaped; characters that XML 1.0 cannot carry
+dropped), with no DOM built per case. Hidden cases never
 appear; a removed case keeps only its id, state and dates. The bytes depend only on the
 input (`now` comes in), so the same record gives the same feed.
 
@@ -12,7 +13,6 @@ case feed is that URL with a fragment naming the step's time and kind.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,6 @@ from generator.record.times import format_instant
 from generator.site.render import KIND_LABELS, STATE_LABELS, safe_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_ENTRIES = 200  # entries per feed, newest first
 MAX_TEXT = 4000  # characters of one piece of public text in an entry (the case page has it all)
 TITLE_CHARS = 80  # characters of a complaint used as an entry title
@@ -96,7 +95,7 @@ def case_title(view: CaseView) -> str:
     return f"{prefix}: {clip(subject, TITLE_CHARS)}"
 
 
-class _Clock:
+class Clock:
     """Times as readers see them (the site's zone) and as Atom needs them (RFC 3339, Z)."""
 
     def __init__(self, config: Config) -> None:
@@ -119,44 +118,68 @@ def step_label(step: Step, removed: bool) -> str:
     return label
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        element.text = xml_text(text)
-    return element
+def _esc(text: str) -> str:
+    """Element text: only what XML can carry, with &, < and > escaped."""
+    return xml_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _link(parent: ET.Element, rel: str, href: str, type_: str | None = None) -> None:
-    attrs = {"rel": rel, "href": href}
-    if type_:
-        attrs["type"] = type_
-    ET.SubElement(parent, "link", attrs)
+def _q(text: str) -> str:
+    """An attribute value, escaped for double quotes (newlines and tabs kept as references)."""
+    return _esc(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
-def _feed(
-    config: Config, feed_id: str, title: str, updated: datetime, alternate: str
-) -> ET.Element:
-    root = ET.Element("feed", {"xmlns": ATOM_NS, XML_LANG: config.site.language})
-    _sub(root, "id", feed_id)
-    _sub(root, "title", title, type="text")
-    if config.site.description:
-        _sub(root, "subtitle", config.site.description, type="text")
-    _sub(root, "updated", format_instant(updated))
-    _link(root, "self", feed_id, "application/atom+xml")
-    _link(root, "alternate", alternate, "text/html")
-    author = _sub(root, "author")
-    _sub(author, "name", config.site.brand)
-    _sub(root, "generator", "heard")
-    return root
+def _link(rel: str, href: str, type_: str | None = None) -> str:
+    kind = f' type="{_q(type_)}"' if type_ else ""
+    return f'<link rel="{rel}" href="{_q(href)}"{kind}/>\n'
 
 
-def _serialise(root: ET.Element) -> bytes:
-    ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode")
-    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'.encode()
+def _feed(config: Config, feed_id: str, title: str, updated: datetime, alternate: str) -> str:
+    """The feed's head, up to its first entry (written as text: a fixed shape, no DOM)."""
+    site = config.site
+    subtitle = (
+        f'<subtitle type="text">{_esc(site.description)}</subtitle>\n' if site.description else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<feed xmlns="{ATOM_NS}" xml:lang="{_q(site.language)}">\n'
+        f"<id>{_esc(feed_id)}</id>\n"
+        f'<title type="text">{_esc(title)}</title>\n'
+        f"{subtitle}"
+        f"<updated>{format_instant(updated)}</updated>\n"
+        + _link("self", feed_id, "application/atom+xml")
+        + _link("alternate", alternate, "text/html")
+        + f"<author><name>{_esc(site.brand)}</name></author>\n"
+        "<generator>heard</generator>\n"
+    )
 
 
-def _case_content(view: CaseView, clock: _Clock, url: str) -> str:
+def _entry(
+    entry_id: str,
+    title: str,
+    published: datetime | None,
+    updated: datetime,
+    links: str,
+    category: tuple[str, str] | None,
+    content: str,
+) -> str:
+    kind = f'<category term="{_q(category[0])}" label="{_q(category[1])}"/>\n' if category else ""
+    first = f"<published>{format_instant(published)}</published>\n" if published else ""
+    return (
+        f"<entry>\n<id>{_esc(entry_id)}</id>\n"
+        f'<title type="text">{_esc(title)}</title>\n'
+        f"{first}"
+        f"<updated>{format_instant(updated)}</updated>\n"
+        f"{links}"
+        f"{kind}"
+        f'<content type="text">{_esc(content)}</content>\n</entry>\n'
+    )
+
+
+def _serialise(head: str, entries: list[str]) -> bytes:
+    return (head + "".join(entries) + "</feed>\n").encode("utf-8")
+
+
+def _case_content(view: CaseView, clock: Clock, url: str) -> str:
     if view.removed:
         return (
             f"{STATE_LABELS['removed']}: only the dates stay on the record.\n"
@@ -174,27 +197,32 @@ def _case_content(view: CaseView, clock: _Clock, url: str) -> str:
     return "\n\n".join(parts)
 
 
-def site_feed(shown: Sequence[CaseView], config: Config, now: datetime, clock: _Clock) -> bytes:
+def site_feed(shown: Sequence[CaseView], config: Config, now: datetime, clock: Clock) -> bytes:
     """`feed.xml`: one entry per shown case, newest last event first."""
     by_id = sorted(shown, key=lambda v: v.id)
     newest = sorted(by_id, key=lambda v: v.last_event_at, reverse=True)[:MAX_ENTRIES]
     base = config.site.base_url
     updated = max((v.last_event_at for v in newest), default=now)
-    root = _feed(config, base + "feed.xml", f"{config.site.brand}: we heard you", updated, base)
+    head = _feed(config, base + "feed.xml", f"{config.site.brand}: we heard you", updated, base)
+    items = []
     for view in newest:
         url = case_url(config, view)
-        entry = _sub(root, "entry")
-        _sub(entry, "id", url)
-        _sub(entry, "title", case_title(view), type="text")
-        _sub(entry, "published", format_instant(view.opened))
-        _sub(entry, "updated", format_instant(view.last_event_at))
-        _link(entry, "alternate", url, "text/html")
         original = original_url(view)
-        if original:
-            _link(entry, "related", original)
-        _sub(entry, "category", term=view.state, label=STATE_LABELS.get(view.state, view.state))
-        _sub(entry, "content", _case_content(view, clock, url), type="text")
-    return _serialise(root)
+        links = _link("alternate", url, "text/html") + (
+            _link("related", original) if original else ""
+        )
+        items.append(
+            _entry(
+                url,
+                case_title(view),
+                view.opened,
+                view.last_event_at,
+                links,
+                (view.state, STATE_LABELS.get(view.state, view.state)),
+                _case_content(view, clock, url),
+            )
+        )
+    return _serialise(head, items)
 
 
 def step_ids(view: CaseView, url: str) -> list[str]:
@@ -210,11 +238,11 @@ def step_ids(view: CaseView, url: str) -> list[str]:
     return ids
 
 
-def case_feed(view: CaseView, config: Config, clock: _Clock) -> bytes:
+def case_feed(view: CaseView, config: Config, clock: Clock) -> bytes:
     """`feeds/<id>.xml`: one entry per timeline step, newest first."""
     url = case_url(config, view)
     subject = f"case {view.id}" if view.removed else case_title(view)
-    root = _feed(
+    head = _feed(
         config,
         f"{config.site.base_url}feeds/{view.id}.xml",
         f"{config.site.brand}: {subject}",
@@ -224,25 +252,28 @@ def case_feed(view: CaseView, config: Config, clock: _Clock) -> bytes:
     ids = step_ids(view, url)
     numbered = list(zip(view.steps, ids, strict=True))
     newest = sorted(reversed(numbered), key=lambda pair: pair[0].event.at, reverse=True)
+    alternate = _link("alternate", url)
+    items = []
     for step, step_id in newest[:MAX_ENTRIES]:
         event = step.event
         label = step_label(step, view.removed)
-        entry = _sub(root, "entry")
-        _sub(entry, "id", step_id)
-        _sub(entry, "title", label, type="text")
-        _sub(entry, "published", format_instant(event.at))
-        _sub(entry, "updated", format_instant(event.at))
-        _link(entry, "alternate", url, "text/html")
         original = None if view.removed else safe_url(event.url)
-        if original:
-            _link(entry, "related", original)
-        _sub(entry, "category", term=event.kind, label=KIND_LABELS.get(event.kind, event.kind))
         if view.removed or not event.text:
             content = f"{label}, {clock.local(event.at)}."
         else:
             content = clip(event.text, MAX_TEXT)
-        _sub(entry, "content", content, type="text")
-    return _serialise(root)
+        items.append(
+            _entry(
+                step_id,
+                label,
+                None,  # a step happens once: published would repeat updated
+                event.at,
+                alternate + (_link("related", original) if original else ""),
+                None,  # the step's kind is its title, and the last part of its id
+                content,
+            )
+        )
+    return _serialise(head, items)
 
 
 def files(
@@ -250,7 +281,7 @@ def files(
 ) -> Iterator[tuple[str, bytes]]:
     """`feed.xml` and one `feeds/<id>.xml` per shown case (hidden cases are left out)."""
     del summary  # the feeds follow cases, not figures
-    clock = _Clock(config)
+    clock = Clock(config)
     shown = sorted((v for v in views if not v.hidden), key=lambda v: v.id)
     yield "feed.xml", site_feed(shown, config, now, clock)
     for view in shown:

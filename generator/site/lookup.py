@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import CaseView, Facts
 
 BUCKETS = 64
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -58,7 +58,7 @@ def _keys(view: CaseView) -> set[str]:
     return keys
 
 
-def _js_json(data: object) -> str:
+def js_json(data: object) -> str:
     """JSON that is also safe inside a script file (no </script>, no U+2028 surprises)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     for raw, safe in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
@@ -66,27 +66,54 @@ def _js_json(data: object) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def keys_of(view: CaseView) -> list[tuple[int, str]]:
+    """A case's lookup keys with their buckets, sorted. A hidden case is found by its
+    post's link only (never by its id or its author's handle)."""
+    keys = _keys(view)
+    if view.hidden:
+        keys = {key for key in keys if key.startswith("u:")}
+    return [(fnv1a(key) % BUCKETS, key) for key in sorted(keys)]
+
+
+def entry_of(view: Facts) -> list[str]:
+    """What a lookup key leads to: [id, opening date, channel]. A hidden case's author
+    pasting the post's link learns it is on the record but hidden (and counted), not that
+    it "may not be gathered yet": ["", opening date, channel, "hidden"], nothing more."""
+    if view.hidden:
+        return ["", view.opened.strftime("%Y-%m-%d"), view.channel, "hidden"]
+    return [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
+
+
+def bucket_file(number: int, items: Iterable[tuple[str, list[str]]]) -> tuple[str, bytes]:
+    """lookup/NN.js from its (key, entry) items."""
+    bucket: dict[str, list[list[str]]] = {}
+    for key, entry in items:
+        bucket.setdefault(key, []).append(entry)
+    for entries in bucket.values():
+        entries.sort()
+    body = f"heardLookup({number},{js_json(bucket)});\n"
+    return f"lookup/{number:02x}.js", body.encode("utf-8")
+
+
+def find_script() -> tuple[str, bytes]:
+    """lookup/find.js (part of heard, not of a theme)."""
+    return "lookup/find.js", resources.files("generator.site").joinpath(
+        "assets/find.js"
+    ).read_bytes()
+
+
+def bucket_files(items: Iterable[tuple[int, str, list[str]]]) -> Iterator[tuple[str, bytes]]:
+    """lookup/NN.js buckets from (bucket, key, entry) items, and lookup/find.js."""
+    buckets: list[list[tuple[str, list[str]]]] = [[] for _ in range(BUCKETS)]
+    for number, key, entry in items:
+        buckets[number].append((key, entry))
+    for number, bucket in enumerate(buckets):
+        yield bucket_file(number, bucket)
+    yield find_script()
+
+
 def lookup_files(views: Sequence[CaseView]) -> Iterator[tuple[str, bytes]]:
     """lookup/NN.js buckets and lookup/find.js."""
-    buckets: list[dict[str, list[list[str]]]] = [{} for _ in range(BUCKETS)]
-    for view in views:
-        if view.hidden:
-            # Its author pasting the post's link learns it is on the record but hidden
-            # (and counted), not that it "may not be gathered yet". Only the link finds it:
-            # no id, no handle, nothing of the post is published.
-            entry = ["", view.opened.strftime("%Y-%m-%d"), view.channel, "hidden"]
-            keys = {key for key in _keys(view) if key.startswith("u:")}
-        else:
-            entry = [view.id, view.opened.strftime("%Y-%m-%d"), view.channel]
-            keys = _keys(view)
-        for key in sorted(keys):
-            buckets[fnv1a(key) % BUCKETS].setdefault(key, []).append(entry)
-    for number, bucket in enumerate(buckets):
-        for entries in bucket.values():
-            entries.sort()
-        body = f"heardLookup({number},{_js_json(bucket)});\n"
-        yield f"lookup/{number:02x}.js", body.encode("utf-8")
-    yield (
-        "lookup/find.js",
-        resources.files("generator.site").joinpath("assets/find.js").read_bytes(),
+    yield from bucket_files(
+        (number, key, entry_of(view)) for view in views for number, key in keys_of(view)
     )

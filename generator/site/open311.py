@@ -10,16 +10,16 @@ GeoReport v2 knows only open and closed: each request also carries `extended_att
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from generator.config import Config
 from generator.gather.channels import display_name
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import CaseView, Facts
 from generator.record.model import State
 from generator.record.times import format_duration, format_instant
-from generator.site.exports import dumps
+from generator.site.exports import compact, dumps
 from generator.site.feeds import clip
 from generator.site.render import STATE_LABELS
 
@@ -27,6 +27,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 4000  # GeoReport v2: description is at most 4,000 characters
 MAX_NOTES = 4000
 GROUP = "public complaints"
+WINDOW_DAYS = 90  # GeoReport v2: without start_date, requests are those of the last 90 days
 STATUS: dict[State, Literal["open", "closed"]] = {
     "open": "open",
     "responded": "open",
@@ -137,13 +138,38 @@ def discovery(config: Config, now: datetime) -> dict[str, Any]:
     }
 
 
-def files(
-    views: Sequence[CaseView], summary: dict[str, Any], config: Config, now: datetime
+def in_window(view: Facts, now: datetime) -> bool:
+    """Whether a case belongs in requests.json: opened in the last WINDOW_DAYS days."""
+    return view.opened >= now - timedelta(days=WINDOW_DAYS)
+
+
+def request_json(view: CaseView, config: Config) -> str:
+    """One service request as a compact JSON line."""
+    return compact(service_request(view, config)).decode("utf-8").rstrip("\n")
+
+
+def requests_json(lines: Iterable[str]) -> bytes:
+    """`open311/v2/requests.json` from compact request lines, in the order given."""
+    items = list(lines)
+    return ("[\n" + ",\n".join(items) + ("\n]\n" if items else "]\n")).encode("utf-8")
+
+
+def head_files(
+    shown: Sequence[Facts], config: Config, now: datetime
 ) -> Iterator[tuple[str, bytes]]:
-    """The discovery document, services and requests (hidden cases left out)."""
-    del summary  # requests follow cases, not figures
-    shown = sorted((v for v in views if not v.hidden), key=lambda v: (v.opened, v.id))
+    """The discovery document and the services (one per channel of a shown case)."""
     yield "open311/discovery.json", dumps(discovery(config, now))
     channels = sorted({v.channel for v in shown})
     yield "open311/v2/services.json", dumps([service(c, config) for c in channels])
-    yield "open311/v2/requests.json", dumps([service_request(v, config) for v in shown])
+
+
+def files(
+    views: Sequence[CaseView], summary: dict[str, Any], config: Config, now: datetime
+) -> Iterator[tuple[str, bytes]]:
+    """The discovery document, services and requests (hidden cases left out; requests are
+    those opened in the last 90 days, GeoReport v2's default range)."""
+    del summary  # requests follow cases, not figures
+    shown = sorted((v for v in views if not v.hidden), key=lambda v: (v.opened, v.id))
+    yield from head_files(shown, config, now)
+    recent = (request_json(v, config) for v in shown if in_window(v, now))
+    yield "open311/v2/requests.json", requests_json(recent)

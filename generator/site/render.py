@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from generator.config import Config
 from generator.errors import HeardError
-from generator.meaning.lifecycle import CaseView
+from generator.meaning.lifecycle import CaseView, Facts
 from generator.meaning.metrics import Month, distribution, monthly
 from generator.record.model import URL_RE, State
 from generator.record.store import Page
@@ -101,10 +101,10 @@ def safe_url(url: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class SiteData:
-    """Everything a page may show, loaded once before rendering."""
+    """Everything an aggregate page may show: every case's compact facts, the figures, now."""
 
     config: Config
-    views: Sequence[CaseView]
+    views: Sequence[Facts]
     summary: dict[str, Any]
     pages: Sequence[Page]
     now: datetime
@@ -179,7 +179,7 @@ def _theme_parent(meta: Path) -> str | None:
 class Pager:
     """One page of a paginated list."""
 
-    items: Sequence[CaseView]
+    items: Sequence[Facts]
     number: int
     count: int
     total: int
@@ -197,7 +197,7 @@ class Pager:
         return folder + self.href(self.number)
 
 
-def paginate(items: Sequence[CaseView], base: str) -> list[Pager]:
+def paginate(items: Sequence[Facts], base: str) -> list[Pager]:
     """Split a list into pages of PER_PAGE (at least one page, even when empty)."""
     count = max(1, math.ceil(len(items) / PER_PAGE))
     return [
@@ -221,6 +221,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # a build reads each template once, not once per page
         )
         self.env.filters.update(
             local=self.local,
@@ -232,7 +233,10 @@ class Renderer:
             month_name=month_name,
         )
         self.env.globals.update(
-            STATE_LABELS=STATE_LABELS, KIND_LABELS=KIND_LABELS, CSP=CSP, UGC_REL=UGC_REL
+            STATE_LABELS=STATE_LABELS,
+            KIND_LABELS=KIND_LABELS,
+            CSP=Markup(CSP),  # noqa: S704 - our own constant (its quotes need no escaping)
+            UGC_REL=UGC_REL,
         )
 
     def local(self, moment: datetime | None) -> str:
@@ -247,7 +251,17 @@ class Renderer:
         here = moment.astimezone(self.zone)
         return f"{here.day} {here:%b %Y}"
 
-    def _page(self, template: str, path: str, data: SiteData, **context: Any) -> tuple[str, bytes]:
+    def _page(
+        self,
+        template: str,
+        path: str,
+        pages: Sequence[Page],
+        now: datetime | None = None,
+        data: SiteData | None = None,
+        **context: Any,
+    ) -> tuple[str, bytes]:
+        """One page. `now` (with the gather times of `data`) only on aggregate pages: a page
+        rendered without it depends only on what it shows, and says so."""
         try:
             tpl = self.env.get_template(template)
         except TemplateNotFound:
@@ -257,81 +271,114 @@ class Renderer:
         html = tpl.render(
             site=self.config.site,
             policy=self.config.policy,
-            now=data.now,
-            activity=data.activity,
-            gathered=data.gathered,
+            now=now,
+            activity=data.activity if data and now else {},
+            gathered=data.gathered if data and now else {},
             root="../" * path.count("/"),
             path=path,
-            pages=data.pages,
+            pages=pages,
             **context,
         )
         return path, html.encode("utf-8")
 
-    def render(self, data: SiteData) -> Iterator[tuple[str, bytes]]:
-        """Every HTML page and static asset of the site."""
-        for page in data.pages:
+    def case_page(self, view: CaseView, pages: Sequence[Page]) -> bytes:
+        """cases/<id>.html: a function of the case, its note, the theme, the config and the
+        free pages (for the menu) — never of "now" or of other cases."""
+        path = f"cases/{view.id}.html"
+        return self._page("case.html", path, pages, view=view, steps=self.steps(view))[1]
+
+    def check_pages(self, pages: Sequence[Page]) -> None:
+        """Refuse a free page whose name a built-in page takes."""
+        for page in pages:
             if page.slug in RESERVED:
                 raise HeardError(
                     f"content/pages/{page.slug}.md: the name {page.slug!r} is taken by a "
                     "built-in page; rename the file"
                 )
+
+    def render(self, data: SiteData) -> Iterator[tuple[str, bytes]]:
+        """Every HTML page and static asset of the site except the case pages."""
+        self.check_pages(data.pages)
+        yield from self.aggregate_pages(data)
+        for template, path, context in self.lists(data):
+            yield self.list_page(template, path, data, context)
+        for page in data.pages:
+            yield self._page("page.html", f"{page.slug}.html", data.pages, page=page)
+        yield from self.static()
+        yield ".nojekyll", b""
+
+    def lists(self, data: SiteData) -> list[tuple[str, str, dict[str, Any]]]:
+        """The paginated lists as (template, path, context); only their first page carries
+        "now" (it is the aggregate page), so later pages stay put while nothing in them moves."""
         shown = [v for v in data.views if not v.hidden]
-        open_cases = [v for v in shown if v.state in ("open", "responded")]
-        fixes = sorted(
-            (v for v in shown if v.state == "resolved" and v.resolved_at),
-            key=lambda v: (v.resolved_at or v.opened, v.id),
-            reverse=True,
-        )
-        trend = monthly(data.views, data.now, months=12)
-        while len(trend) > 1 and trend[0].cases == 0:
-            trend = trend[1:]  # no empty months before the first case
-        yield self._page(
-            "home.html",
-            "index.html",
-            data,
-            summary=data.summary,
-            open_cases=open_cases[:20],
-            open_total=len(open_cases),
-            fixes=fixes[:10],
-            trend_chart=self.trend_chart(trend[-6:], "home-trend"),
-            trend=trend[-6:],
-        )
-        for pager in paginate(open_cases, "open"):
-            yield self._page("list.html", pager.path, data, pager=pager, kind="open")
-        for pager in paginate(fixes, "fixes"):
-            yield self._page(
-                "fixes.html", pager.path, data, pager=pager, months=self.by_month(pager.items)
-            )
-        yield self.stats_page(data, trend)
-        yield self._page("how-we-count.html", "how-we-count.html", data)
-        yield self._page("ledger.html", "ledger.html", data, ledger=ledger(data.views))
-        channels = sorted({v.channel for v in data.views})
-        yield self._page(
-            "channels.html", "channels.html", data, channels=channels, summary=data.summary
-        )
-        for channel in channels:
+        out: list[tuple[str, str, dict[str, Any]]] = []
+        for pager in paginate(open_cases(shown), "open"):
+            out.append(("list.html", pager.path, {"pager": pager, "kind": "open"}))
+        for pager in paginate(fixes_of(shown), "fixes"):
+            out.append(("fixes.html", pager.path, {"pager": pager}))
+        for channel in sorted({v.channel for v in data.views}):
             mine = sorted(
                 (v for v in shown if v.channel == channel),
                 key=lambda v: (v.opened, v.id),
                 reverse=True,
             )
             for pager in paginate(mine, f"channels/{channel}"):
-                yield self._page(
-                    "list.html", pager.path, data, pager=pager, kind="channel", channel=channel
-                )
-        yield self._page("find.html", "find.html", data, channels=channels)
-        for view in shown:
-            yield self._page(
-                "case.html", f"cases/{view.id}.html", data, view=view, steps=self.steps(view)
-            )
-        for page in data.pages:
-            yield self._page("page.html", f"{page.slug}.html", data, page=page)
-        yield from self.static()
-        yield ".nojekyll", b""
+                context = {"pager": pager, "kind": "channel", "channel": channel}
+                out.append(("list.html", pager.path, context))
+        return out
 
-    def by_month(self, views: Sequence[CaseView]) -> list[tuple[str, list[CaseView]]]:
+    def list_page(
+        self, template: str, path: str, data: SiteData, context: dict[str, Any]
+    ) -> tuple[str, bytes]:
+        """One page of a list (see `lists`)."""
+        pager: Pager = context["pager"]
+        if template == "fixes.html":
+            context = {**context, "months": self.by_month(pager.items)}
+        now = data.now if pager.number == 1 else None
+        return self._page(template, path, data.pages, now, data, **context)
+
+    def aggregate_pages(self, data: SiteData) -> Iterator[tuple[str, bytes]]:
+        """Home, stats, how we count, ledger, channels, find: the pages that carry "now"."""
+        shown = [v for v in data.views if not v.hidden]
+        opened = open_cases(shown)
+        fixes = fixes_of(shown)
+        trend = monthly(data.views, data.now, months=12)
+        while len(trend) > 1 and trend[0].cases == 0:
+            trend = trend[1:]  # no empty months before the first case
+        now = data.now
+        yield self._page(
+            "home.html",
+            "index.html",
+            data.pages,
+            now,
+            data,
+            summary=data.summary,
+            open_cases=opened[:20],
+            open_total=len(opened),
+            fixes=fixes[:10],
+            trend_chart=self.trend_chart(trend[-6:], "home-trend"),
+            trend=trend[-6:],
+        )
+        yield self.stats_page(data, trend)
+        yield self._page("how-we-count.html", "how-we-count.html", data.pages)
+        yield self._page(
+            "ledger.html", "ledger.html", data.pages, now, data, ledger=ledger(data.views)
+        )
+        channels = sorted({v.channel for v in data.views})
+        yield self._page(
+            "channels.html",
+            "channels.html",
+            data.pages,
+            now,
+            data,
+            channels=channels,
+            summary=data.summary,
+        )
+        yield self._page("find.html", "find.html", data.pages, now, data, channels=channels)
+
+    def by_month(self, views: Sequence[Facts]) -> list[tuple[str, list[Facts]]]:
         """Fixes grouped by the month they were fixed in (site time zone), in given order."""
-        groups: list[tuple[str, list[CaseView]]] = []
+        groups: list[tuple[str, list[Facts]]] = []
         for view in views:
             moment = (view.resolved_at or view.opened).astimezone(self.zone)
             label = f"{moment:%B %Y}"
@@ -356,6 +403,8 @@ class Renderer:
         return self._page(
             "stats.html",
             "stats.html",
+            data.pages,
+            data.now,
             data,
             summary=data.summary,
             trend=trend,
@@ -436,7 +485,21 @@ class LedgerRow:
     count: int
 
 
-def ledger(views: Sequence[CaseView]) -> list[LedgerRow]:
+def open_cases(shown: Sequence[Facts]) -> list[Facts]:
+    """Open and answered-but-not-fixed cases, oldest first (the given order)."""
+    return [v for v in shown if v.state in ("open", "responded")]
+
+
+def fixes_of(shown: Sequence[Facts]) -> list[Facts]:
+    """Fixed cases, newest fix first."""
+    return sorted(
+        (v for v in shown if v.state == "resolved" and v.resolved_at),
+        key=lambda v: (v.resolved_at or v.opened, v.id),
+        reverse=True,
+    )
+
+
+def ledger(views: Sequence[Facts]) -> list[LedgerRow]:
     """Hidden and removed cases counted by month of the decision and reason, newest first."""
     counts: dict[tuple[str, State, str], int] = {}
     for view in views:

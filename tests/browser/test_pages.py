@@ -57,7 +57,7 @@ def test_sample_pages_are_what_they_claim(site_dir: Path) -> None:
     assert "<strong>" in text["case-resolved-note"]
     assert "state-resolved" in text["case-resolved-note"]
     assert "removed at its author's request" in text["case-removed"]
-    assert "event-reopened" in text["case-reopened"]
+    assert "<strong>Reopened</strong>" in text["case-reopened"]
     assert "Automated account" in text["case-bot-answer"]
 
 
@@ -159,3 +159,21 @@ def test_readme_screenshots(new_context: ContextFactory, site_url: str) -> None:
         page.goto(site_url + path)
         page.screenshot(path=out / name, full_page=full, animations="disabled")
         assert (out / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("scheme", ["http", "file"])
+def test_a_case_page_gets_its_freshness_from_the_script(
+    new_context: ContextFactory, site_url: str, site_dir: Path, scheme: str
+) -> None:
+    """A case page does not depend on "now"; freshness.js adds when the record was gathered
+    (over http and from file://), and without scripts the page still says when it changed."""
+    path = PAGES["case-resolved-note"]
+    url = site_url + path if scheme == "http" else (site_dir / path).as_uri()
+    w = open_page(new_context(), url)
+    added = w.page.locator("#freshness + p")
+    expect(added).to_contain_text("Figures as of")
+    expect(added).to_contain_text("github")
+    assert w.problems() == []
+    quiet = open_page(new_context(java_script_enabled=False), url)
+    expect(quiet.page.locator("#freshness")).to_contain_text("This case last changed")
+    assert quiet.page.locator("#freshness + p").count() == 0

@@ -696,7 +696,10 @@ def html_problems(out: Path, path: Path) -> list[str]:
                 scheme = scheme_of(value)
                 if scheme is not None and scheme not in SAFE_SCHEMES:
                     problems.append(f"<{tag} {name}={value!r}>: a {scheme}: URL")
-        if tag == "script" and (rel != "find.html" or attrs.get("src") != f"{root}lookup/find.js"):
+        scripts = {f"{root}freshness.js"} | (
+            {f"{root}lookup/find.js"} if rel == "find.html" else set()
+        )
+        if tag == "script" and attrs.get("src") not in scripts:  # heard's own script files only
             problems.append(f"script element <script {attrs}>")
         if tag == "a" and re.match(r"^https?://", attrs.get("href") or "", re.IGNORECASE):
             rel_tokens = set((attrs.get("rel") or "").split())

@@ -7,7 +7,7 @@ redaction as gathering), merges them into the record all-or-nothing, and is idem
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -33,9 +33,13 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    """The cases read from a file, and what was skipped, by reason."""
+    """The cases read from a file, and what was skipped, by reason.
 
-    cases: list[Case]
+    `cases` may be a list or a one-pass iterator (a large file is then never held whole);
+    a reader reports every problem before it returns, never while it is iterated.
+    """
+
+    cases: Iterable[Case]
     skipped: dict[str, int] = field(default_factory=dict)
 
 
