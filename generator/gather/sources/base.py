@@ -265,6 +265,12 @@ class Context:
             return None
         return self.secret(settings, field_name)
 
+    def bearer(self, settings: SourceSettings, field_name: str) -> dict[str, str]:
+        """The `Authorization` header that sends the token in the variable a settings field
+        names ({} when the field names none)."""
+        token = self.optional_secret(settings, field_name)
+        return {"authorization": f"Bearer {token}"} if token else {}
+
     @property
     def requests(self) -> int:
         """Requests made by every client of this context."""

@@ -60,6 +60,7 @@ from generator.gather.sources.base import (
 )
 from generator.gather.sources.helpers import (
     ApiModel,
+    Connector,
     Page,
     Progress,
     pages_within,
@@ -244,39 +245,30 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
 
 
-class BlueskySource:
+class BlueskySource(Connector[BlueskySettings]):
     """A Bluesky source (see the module docstring)."""
 
     def __init__(self, config: BlueskySettings, client: HttpClient, session: Session) -> None:
-        self.config = config
-        self.client = client
+        super().__init__(config, client)
         self.session = session
-        self.name = config.key
-        self.channel = config.channel_name
         self.brand_handles = {h.lower() for h in [config.handle, *config.accounts]}
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Notifications, searches and watched threads new since `cursor`."""
         run = _Run()
-        try:
-            state = validated(_State, dict(cursor), "cursor")
-            self.session.ensure()
-            new_cursor: Cursor = {}
-            if self.config.notifications:
-                new_cursor["notifications"] = self._notifications(state, run)
-            new_cursor["search"] = self._searches(state, run)
-            new_cursor["watch"] = self._threads(state, run)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
+        state = validated(_State, dict(cursor), "cursor")
+        self.session.ensure()
+        new_cursor: Cursor = {}
+        if self.config.notifications:
+            new_cursor["notifications"] = self._notifications(state, run)
+        new_cursor["search"] = self._searches(state, run)
+        new_cursor["watch"] = self._threads(state, run)
         usage = {"unavailable": run.unavailable, "logins": self.session.logins}
         return FetchResult(
             posts=sorted(
                 (self._post(s) for s in run.said.values()), key=lambda p: (p.at, p.native_id)
             ),
             cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
             usage={k: v for k, v in usage.items() if v},
             warnings=run.warnings,
         )

@@ -39,15 +39,11 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    Field,
-    ValidationError,
-)
+from pydantic import Field
 
-from generator.errors import describe, matching
+from generator.errors import matching
 from generator.gather.sources.base import (
     BaseUrl,
     Context,
@@ -60,16 +56,21 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, Names, html_to_text
-from generator.gather.sources.http import Answer, HttpClient
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Connector,
+    Names,
+    html_to_text,
+    next_url,
+    validated,
+)
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
 
 CHUNK = 20
 REGULAR = 1
 NEVER = datetime.min.replace(tzinfo=UTC)
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class _TopicItem(ApiModel):
@@ -198,23 +199,16 @@ class _Run:
         return cursor
 
 
-class DiscourseTopics:
+class DiscourseTopics(Connector[DiscourseSettings]):
     """Topics of a Discourse category or search (see the module docstring)."""
 
     def __init__(self, config: DiscourseSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.base = config.base_url.rstrip("/")
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            state = _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"{self.name}: cursor: {describe(exc)}") from None
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Topics with new posts or a new accepted answer since `cursor`."""
+        state = validated(_State, dict(cursor), "cursor")
         run = _Run(state, state.last_posted_at, dict(state.topics), dict(state.solved))
         wanted: dict[int, _TopicItem] = {}
         for item in self._listing(state):
@@ -230,8 +224,6 @@ class DiscourseTopics:
             if item.activity is not None and (run.latest is None or item.activity > run.latest):
                 run.latest = item.activity
         run.result.cursor = run.cursor()
-        run.result.requests = self.client.requests - requests
-        run.result.retries = self.client.retries - retries
         return run.result
 
     # -- which topics --
@@ -253,7 +245,7 @@ class DiscourseTopics:
         elif self.config.search:
             pages = self._search_pages()
         else:
-            raise SourceError(f"{self.name}: set a category or a search")
+            raise SourceError("set a category or a search")
         for topics in pages:
             yield from topics
             listed = [t for t in topics if not t.pinned]  # pinned topics sit on top, any age
@@ -266,20 +258,17 @@ class DiscourseTopics:
         page = 1
         while url is not None and page <= self.config.max_pages:
             where = path if page == 1 else f"{path} (page {page})"
-            answer = self._get(url, None)
-            listing = self._valid(_Category, answer.data, where).topic_list
+            answer = self.client.get(url)
+            listing = validated(_Category, answer.data, where).topic_list
             yield listing.topics
-            url = None
-            if listing.more_topics_url:
-                parts = urllib.parse.urlsplit(listing.more_topics_url)
+            link = listing.more_topics_url or None
+            if link is not None:
+                parts = urllib.parse.urlsplit(link)
                 if not parts.path.endswith(".json"):
                     parts = parts._replace(path=parts.path + ".json")
-                url = self.client.follow(urllib.parse.urlunsplit(parts), answer.url)
-                if url is None:
-                    raise SourceError(
-                        f"{self.name}: {where}: topic_list.more_topics_url is not a URL on"
-                        " this forum; not followed"
-                    )
+                link = urllib.parse.urlunsplit(parts)
+            refused = f"{where}: topic_list.more_topics_url is not a URL on this forum"
+            url = next_url(self.client, link, answer.url, refused)
             page += 1
 
     def _search_pages(self) -> Iterator[list[_TopicItem]]:
@@ -288,8 +277,8 @@ class DiscourseTopics:
             query = f"{query} order:latest"
         for page in range(1, self.config.max_pages + 1):
             where = "search.json" if page == 1 else f"search.json (page {page})"
-            answer = self._get("search.json", {"q": query, "page": page})
-            found = self._valid(_Search, answer.data, where)
+            answer = self.client.get("search.json", {"q": query, "page": page})
+            found = validated(_Search, answer.data, where)
             yield found.topics
             more = found.grouped_search_result
             if not found.topics or more is None or not more.more_full_page_results:
@@ -299,7 +288,7 @@ class DiscourseTopics:
 
     def _topic(self, run: _Run, topic_id: int) -> None:
         where = f"t/{topic_id}.json"
-        topic = self._valid(_Topic, self._get(where, None).data, where)
+        topic = validated(_Topic, self.client.get(where).data, where)
         if topic.archetype != "regular":
             return
         posts = {p.post_number: p for p in topic.post_stream.posts}
@@ -308,8 +297,8 @@ class DiscourseTopics:
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
             where = f"t/{topic_id}/posts.json"
-            answer = self._get(where, {"post_ids[]": chunk})
-            for post in self._valid(_Posts, answer.data, where).post_stream.posts:
+            answer = self.client.get(where, {"post_ids[]": chunk})
+            for post in validated(_Posts, answer.data, where).post_stream.posts:
                 posts.setdefault(post.post_number, post)
         self._gather(run, topic, [posts[n] for n in sorted(posts)])
 
@@ -361,20 +350,6 @@ class DiscourseTopics:
     def _url(self, topic: _Topic, number: int) -> str:
         url = f"{self.base}/t/{topic.slug}/{topic.id}"
         return url if number == 1 else f"{url}/{number}"
-
-    # -- plumbing --
-
-    def _valid(self, model: type[M], data: Any, where: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {where}: {describe(exc)}")) from None
-
-    def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
-        try:
-            return self.client.get(path, params)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
 
 
 SOURCE = SourceType(

@@ -64,10 +64,10 @@ from generator.gather.sources.base import (
 from generator.gather.sources.helpers import (
     ApiModel,
     ApiVersion,
+    Connector,
     Thread,
     Watermark,
     WindowRun,
-    counted,
     graph_list,
     newest_first_past,
     validated,
@@ -139,26 +139,19 @@ class FacebookSettings(SourceSettings):
 
 def connect(settings: FacebookSettings, context: Context) -> FacebookPage:
     """The connector, with the Page token from the variable named by `page_token_env`."""
-    token = context.secret(settings, "page_token_env")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = context.bearer(settings, "page_token_env")
     return FacebookPage(settings, context.client(settings.base_url, headers))
 
 
-class FacebookPage:
+class FacebookPage(Connector[FacebookSettings]):
     """A Facebook Page's feed and comments (see the module docstring)."""
 
     def __init__(self, config: FacebookSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.root = f"{config.api_version}/{config.page_id}"
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        return counted(self.name, [self.client], lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """The posts of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         run = WindowRun.start(
             self.client,

@@ -54,7 +54,7 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import html_to_text
+from generator.gather.sources.helpers import Connector, html_to_text
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.times import format_instant, parse_instant
 
@@ -144,40 +144,26 @@ def connect(settings: FeedSettings, context: Context) -> FeedEntries:
     return FeedEntries(settings, context.client(settings.url, accept))
 
 
-class FeedEntries:
+class FeedEntries(Connector[FeedSettings]):
     """An RSS or Atom source: see the module docstring."""
 
     def __init__(self, config: FeedSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name = config.key
-        self.channel = config.channel_name
+        super().__init__(config, client)
         self.skipped_undated = 0
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Gather the entries newer than the cursor's `seen` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """The entries newer than the cursor's `seen` (none when the feed is not modified)."""
         self.skipped_undated = 0
         etag = cursor.get("etag")
-        try:
-            answer = self.client.get(
-                "",  # the client's base URL is the feed's URL, exactly as configured
-                decode="bytes",
-                etag=etag if isinstance(etag, str) and etag else None,
-            )
-            if answer.status == 304:
-                posts: list[Post] = []
-                new_cursor: Cursor = dict(cursor)
-            else:
-                posts, new_cursor = self._read(answer, cursor)
-        except SourceError as exc:
-            raise SourceError(one_line(f"{self.name}: {exc}", 400)) from None
-        return FetchResult(
-            posts=posts,
-            cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
+        answer = self.client.get(
+            "",  # the client's base URL is the feed's URL, exactly as configured
+            decode="bytes",
+            etag=etag if isinstance(etag, str) and etag else None,
         )
+        if answer.status == 304:
+            return FetchResult(cursor=dict(cursor))
+        posts, new_cursor = self._read(answer, cursor)
+        return FetchResult(posts=posts, cursor=new_cursor)
 
     def _read(self, answer: Answer, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
         where = httpx.URL(answer.url).path or "/"

@@ -57,8 +57,8 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, Names
-from generator.gather.sources.http import Answer, HttpClient
+from generator.gather.sources.helpers import ApiModel, Connector, Names, link_pages, validated
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
 
@@ -144,8 +144,7 @@ class GitHubSettings(SourceSettings):
 
 def connect(settings: GitHubSettings, context: Context) -> GitHubIssues:
     """The connector, with a token from the variable named by `token_env` (if any)."""
-    token = context.optional_secret(settings, "token_env")
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    headers = context.bearer(settings, "token_env")
     return GitHubIssues(settings, context.client(settings.base_url, headers))
 
 
@@ -177,20 +176,16 @@ class _Run:
         return cursor
 
 
-class GitHubIssues:
+class GitHubIssues(Connector[GitHubSettings]):
     """Issues and comments of one repository (see the module docstring)."""
 
     def __init__(self, config: GitHubSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.path = f"repos/{config.repo}"
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        state = self._state(cursor)
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Issues, comments and closings new since `cursor`."""
+        state = validated(_State, dict(cursor), "cursor")
         run = _Run(
             state=state,
             known=set(state.issues),
@@ -203,8 +198,6 @@ class GitHubIssues:
         self._backfill(run)
         self._comments(run)
         run.result.cursor = run.cursor()
-        run.result.requests = self.client.requests - requests
-        run.result.retries = self.client.retries - retries
         return run.result
 
     # -- issues --
@@ -330,46 +323,16 @@ class GitHubIssues:
             at=comment.created_at,
         )
 
-    # -- plumbing --
-
-    def _state(self, cursor: Mapping[str, Any]) -> _State:
-        try:
-            return _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"{self.name}: cursor: {describe(exc)}") from None
-
     def _list(
         self, path: str, params: Mapping[str, Any], adapter: TypeAdapter[list[T]]
     ) -> Iterator[T]:
         """The items of a paginated list, page after page (Link rel="next", max_pages)."""
-        url: str | None = path
-        page = 1
-        while url is not None and page <= self.config.max_pages:
-            answer = self._get(url, params if page == 1 else None)
-            where = path if page == 1 else f"{path} (page {page})"
+        for answer, where in link_pages(self.client, path, params, self.config.max_pages):
             try:
                 items = adapter.validate_python(answer.data)
             except ValidationError as exc:
-                raise SourceError(
-                    self.client.scrub(f"{self.name}: {where}: {describe(exc)}")
-                ) from None
+                raise SourceError(f"{where}: {describe(exc)}") from None
             yield from items
-            link = answer.next_link()
-            url = None
-            if link is not None:
-                url = self.client.follow(link, answer.url)
-                if url is None:
-                    raise SourceError(
-                        f"{self.name}: {where}: the next-page link is not a URL on this API;"
-                        " not followed"
-                    )
-            page += 1
-
-    def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
-        try:
-            return self.client.get(path, params)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
 
 
 SOURCE = SourceType(

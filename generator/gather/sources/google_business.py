@@ -123,7 +123,7 @@ def connect(settings: GoogleBusinessSettings, context: Context) -> GoogleBusines
     return GoogleBusinessReviews(settings, context.client(settings.base_url), token, form)
 
 
-class GoogleBusinessReviews(ReviewSource):
+class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
     """A location's reviews and replies (see the module docstring)."""
 
     hints: ClassVar[Mapping[int, str]] = {429: ZERO_QUOTA}
@@ -131,29 +131,28 @@ class GoogleBusinessReviews(ReviewSource):
     def __init__(
         self,
         config: GoogleBusinessSettings,
-        api: HttpClient,
+        client: HttpClient,
         token: HttpClient,
         form: Mapping[str, str],
     ) -> None:
-        super().__init__(config, api, token)
-        self.settings = config
+        super().__init__(config, client, token)
         self.token = token
         self.form = dict(form)
         self.path = f"v4/accounts/{config.account}/locations/{config.location}/reviews"
 
     def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
         """The reviews updated since `newest` minus the re-read window, newest first."""
-        window = Window(cursor, self.settings.reread_days)
-        self.api.set_header("authorization", f"Bearer {access_token(self.token, self.form)}")
+        window = Window(cursor, self.config.reread_days)
+        self.client.set_header("authorization", f"Bearer {access_token(self.token, self.form)}")
         result = FetchResult()
         reviews: list[_Review] = []
         page_token: str | None = None
-        for page in range(1, self.settings.max_pages + 1):
+        for page in range(1, self.config.max_pages + 1):
             params = {"pageSize": PAGE_SIZE, "orderBy": "updateTime desc"}
             if page_token:
                 params["pageToken"] = page_token
             where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = validated(_Page, self.api.get(self.path, params).data, where)
+            found = validated(_Page, self.client.get(self.path, params).data, where)
             fresh = [r for r in found.reviews if window.keep(r.updateTime)]
             reviews += fresh
             page_token = found.nextPageToken

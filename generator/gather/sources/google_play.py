@@ -175,7 +175,7 @@ def connect(settings: GooglePlaySettings, context: Context) -> GooglePlayReviews
     return GooglePlayReviews(settings, context.client(settings.base_url), token, key, endpoint)
 
 
-class GooglePlayReviews(ReviewSource):
+class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
     """An app's recent reviews and replies (see the module docstring)."""
 
     hints: ClassVar[Mapping[int, str]] = {
@@ -187,13 +187,12 @@ class GooglePlayReviews(ReviewSource):
     def __init__(
         self,
         config: GooglePlaySettings,
-        api: HttpClient,
+        client: HttpClient,
         token: HttpClient,
         key: _KeyFile,
         endpoint: str,
     ) -> None:
-        super().__init__(config, api, token)
-        self.settings = config
+        super().__init__(config, client, token)
         self.token = token
         self.key = key
         self.endpoint = endpoint
@@ -202,7 +201,7 @@ class GooglePlayReviews(ReviewSource):
     def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
         """Every review Google still serves (the last 7 days)."""
         state = validated(_State, dict(cursor), "cursor")
-        now = datetime.fromtimestamp(self.api.clock(), UTC)
+        now = datetime.fromtimestamp(self.client.clock(), UTC)
         result = FetchResult()
         if state.last_run is not None and now - state.last_run > STALE:
             days = (now - state.last_run).total_seconds() / 86400
@@ -211,16 +210,16 @@ class GooglePlayReviews(ReviewSource):
                 f" only the last {SERVED.days} days of reviews, so run it at least daily"
                 + (" (some reviews were missed)" if now - state.last_run > SERVED else "")
             )
-        self.api.set_header("authorization", f"Bearer {self._access_token()}")
+        self.client.set_header("authorization", f"Bearer {self._access_token()}")
         reviews: list[Review] = []
         page_token: str | None = None
         skipped = 0
-        for page in range(1, self.settings.max_pages + 1):
+        for page in range(1, self.config.max_pages + 1):
             params: dict[str, Any] = {"maxResults": PAGE_SIZE}
             if page_token:
                 params["token"] = page_token
             where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = validated(_Page, self.api.get(self.path, params).data, where)
+            found = validated(_Page, self.client.get(self.path, params).data, where)
             for item in found.reviews:
                 review = self._review(item)
                 if review is None:
@@ -239,7 +238,7 @@ class GooglePlayReviews(ReviewSource):
         return result
 
     def _access_token(self) -> str:
-        now = int(self.api.clock())
+        now = int(self.client.clock())
         claims = {
             "iss": self.key.client_email,
             "scope": SCOPE,
@@ -252,7 +251,7 @@ class GooglePlayReviews(ReviewSource):
             assertion = jwt.encode(claims, self.key.private_key, algorithm="RS256", headers=headers)
         except (ValueError, TypeError, jwt.PyJWTError):
             raise SourceError(
-                f"{self.settings.service_account_env}: private_key is not an RSA private key"
+                f"{self.config.service_account_env}: private_key is not an RSA private key"
                 " (PEM) (a service account key file)"
             ) from None
         return access_token(self.token, {"grant_type": GRANT, "assertion": assertion})

@@ -1,5 +1,6 @@
 """What sources share besides HTTP: the base of API answer models and their reading
-(`validated`), running a fetch (`counted`), lists of names, turning a channel's HTML
+(`validated`), the frame of every connector (`Connector`: its clients, and a fetch that
+counts them and fails in one line), lists of names, turning a channel's HTML
 (Mastodon content, Discourse cooked, feed summaries) into the plain text heard stores
 (never markup: public text is shown escaped, as text), reading a newest-first list down to
 where the last run stopped (`read_down`), reviews and the brand's public reply to them,
@@ -13,7 +14,7 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -28,10 +29,11 @@ from generator.record.model import Instant
 from generator.record.times import format_instant
 
 if TYPE_CHECKING:
-    from generator.gather.sources.http import HttpClient
+    from generator.gather.sources.http import Answer, HttpClient
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=SourceSettings)
 
 
 class ApiModel(BaseModel):
@@ -51,20 +53,74 @@ def validated(model: type[M], data: object, where: str) -> M:
         raise SourceError(f"{where}: {describe(exc)}") from None
 
 
-def counted(
-    name: str, clients: Sequence[HttpClient], fetch: Callable[[], FetchResult]
-) -> FetchResult:
-    """Run a source's fetch: an error is named by the source and scrubbed of every
-    credential, the result counts the requests and retries its clients made."""
-    requests = sum(c.requests for c in clients)
-    retries = sum(c.retries for c in clients)
-    try:
-        result = fetch()
-    except SourceError as exc:
-        raise SourceError(clients[0].scrub(f"{name}: {exc}")) from None
-    result.requests = sum(c.requests for c in clients) - requests
-    result.retries = sum(c.retries for c in clients) - retries
-    return result
+def next_url(client: HttpClient, link: str | None, current: str, refused: str) -> str | None:
+    """The URL of a list's next page: `link` (None: there is none) resolved against the
+    URL of the page it came with (`current`). A link off the API's origin would carry the
+    credentials there: it is not followed but a SourceError, `refused`."""
+    if link is None:
+        return None
+    url = client.follow(link, current)
+    if url is None:
+        raise SourceError(f"{refused}; not followed")
+    return url
+
+
+def link_pages(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None,
+    max_pages: int,
+    refused: str = "the next-page link is not a URL on this API",
+) -> Iterator[tuple[Answer, str]]:
+    """The pages of a list paged by its `Link: rel="next"` header (GitHub, Mastodon), up to
+    `max_pages`: each answer and where it is (`path`, then `path (page N)`). The first page
+    is asked with `params`, each next one at its link (see `next_url`); leaving the loop
+    asks for no more."""
+    url: str | None = path
+    for page in range(1, max_pages + 1):
+        where = path if page == 1 else f"{path} (page {page})"
+        answer = client.get(url or path, params if page == 1 else None)
+        yield answer, where
+        url = next_url(client, answer.next_link(), answer.url, f"{where}: {refused}")
+        if url is None:
+            return
+
+
+class Connector(Generic[S]):
+    """The frame of every connector: its settings (`config`), name and channel, and its
+    HTTP clients (`client`, the API's, then any other: a token endpoint).
+
+    `fetch` runs the source's own `gather`, counts the requests and retries of every
+    client, and turns a failure into one line naming the source, scrubbed of every
+    credential, with what its HTTP status means on this channel (`hints`).
+    """
+
+    hints: ClassVar[Mapping[int, str]] = {}
+
+    def __init__(self, config: S, client: HttpClient, *others: HttpClient) -> None:
+        self.config = config
+        self.client = client
+        self.clients = (client, *others)
+        self.name: str = config.key
+        self.channel: str = config.channel_name
+
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Fetch and normalise: the posts (and signals) new since `cursor`, the next cursor."""
+        raise NotImplementedError
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Everything new since `cursor` ({} on the first run)."""
+        requests = sum(c.requests for c in self.clients)
+        retries = sum(c.retries for c in self.clients)
+        try:
+            result = self.gather(cursor)
+        except SourceError as exc:
+            hint = self.hints.get(exc.status or 0, "")
+            message = f"{self.name}: {exc}{'; ' + hint if hint else ''}"
+            raise SourceError(self.client.scrub(message), status=exc.status) from None
+        result.requests = sum(c.requests for c in self.clients) - requests
+        result.retries = sum(c.retries for c in self.clients) - retries
+        return result
 
 
 def _names(value: object) -> tuple[str, ...]:
@@ -227,37 +283,11 @@ def access_token(client: HttpClient, form: Mapping[str, str]) -> str:
 # --- what the review sources share ----------------------------------------------------------
 
 
-class ReviewSource:
-    """The frame of a review source: `gather(cursor)` does the work; `fetch` counts the
-    requests of every client (API and token endpoint) and turns a failure into one line
-    naming the source, with what the HTTP status means on this channel (`hints`)."""
+R = TypeVar("R", bound=ReviewSettings)
 
-    hints: ClassVar[Mapping[int, str]] = {}
 
-    def __init__(self, config: ReviewSettings, api: HttpClient, *others: HttpClient) -> None:
-        self.config = config
-        self.api = api
-        self.clients = (api, *others)
-        self.name: str = config.key
-        self.channel: str = config.channel_name
-
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Fetch and normalise (posts and the next cursor)."""
-        raise NotImplementedError
-
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Every review new or changed since `cursor` ({} on the first run)."""
-        requests = sum(c.requests for c in self.clients)
-        retries = sum(c.retries for c in self.clients)
-        try:
-            result = self.gather(cursor)
-        except SourceError as exc:
-            hint = self.hints.get(exc.status or 0, "")
-            message = f"{self.name}: {exc}{'; ' + hint if hint else ''}"
-            raise SourceError(self.api.scrub(message), status=exc.status) from None
-        result.requests = sum(c.requests for c in self.clients) - requests
-        result.retries = sum(c.retries for c in self.clients) - retries
-        return result
+class ReviewSource(Connector[R]):
+    """A review source: a `Connector` that turns reviews into posts by its star threshold."""
 
     def cut_short(self, page_size: int) -> str:
         """The warning of a run that stopped at `max_pages` with pages left."""
@@ -667,9 +697,7 @@ def graph_list(
             return Listing(items, pages=page)
         if page >= max_pages:
             return Listing(items, cut=True, pages=page)
-        url = client.follow(following, current)
-        if url is None:
-            raise SourceError(f"{where}: paging.next is not a URL on this API; not followed")
+        url = next_url(client, following, current, f"{where}: paging.next is not a URL on this API")
         page += 1
 
 

@@ -60,9 +60,9 @@ from generator.gather.sources.base import (
 from generator.gather.sources.helpers import (
     ApiModel,
     ApiVersion,
+    Connector,
     Thread,
     WindowRun,
-    counted,
     graph_list,
     newest_first_past,
     validated,
@@ -130,26 +130,20 @@ class InstagramSettings(SourceSettings):
 def connect(settings: InstagramSettings, context: Context) -> InstagramAccount:
     """The connector, with the token from the variable named by `token_env`, on the host
     of its kind of login (or `base_url`)."""
-    token = context.secret(settings, "token_env")
+    headers = context.bearer(settings, "token_env")
     base = settings.base_url or HOSTS[settings.login]
-    return InstagramAccount(settings, context.client(base, {"Authorization": f"Bearer {token}"}))
+    return InstagramAccount(settings, context.client(base, headers))
 
 
-class InstagramAccount:
+class InstagramAccount(Connector[InstagramSettings]):
     """Comments on a professional Instagram account's media (see the module docstring)."""
 
     def __init__(self, config: InstagramSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.version = config.api_version
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        return counted(self.name, [self.client], lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """The media of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         account = self._account()
         run = WindowRun.start(

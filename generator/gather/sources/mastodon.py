@@ -50,8 +50,14 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, html_to_text, validated
-from generator.gather.sources.http import HttpClient, same_origin
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Connector,
+    html_to_text,
+    link_pages,
+    validated,
+)
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 
 PAGE_LIMIT = 40
@@ -133,8 +139,7 @@ class MastodonSettings(SourceSettings):
 
 def connect(settings: MastodonSettings, context: Context) -> MastodonMentions:
     """The connector, with the brand's token from the variable named by `token_env`."""
-    token = context.optional_secret(settings, "token_env")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = context.bearer(settings, "token_env")
     return MastodonMentions(settings, context.client(settings.base_url, headers))
 
 
@@ -167,32 +172,16 @@ def _http_url(value: str | None) -> str | None:
     return None
 
 
-class MastodonMentions:
+class MastodonMentions(Connector[MastodonSettings]):
     """A Mastodon source: see the module docstring."""
 
     def __init__(self, config: MastodonSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name = config.key
-        self.channel = config.channel_name
+        super().__init__(config, client)
         self.host = httpx.URL(config.base_url).host
         self.brand_id: str | None = None
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Gather every new public status since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            posts, new_cursor = self._fetch(cursor)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
-        return FetchResult(
-            posts=posts,
-            cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
-        )
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Every new public status since `cursor`."""
         old_tags = cursor.get("tags")
         tag_cursor: dict[str, str] = {}
         if isinstance(old_tags, Mapping):
@@ -247,7 +236,7 @@ class MastodonMentions:
         if tag_cursor:
             new_cursor["tags"] = tag_cursor
         ordered = sorted(posts.values(), key=lambda p: (p.at, id_key(p.native_id)))
-        return ordered, new_cursor
+        return FetchResult(posts=ordered, cursor=new_cursor)
 
     def _verify_credentials(self) -> Account:
         path = "api/v1/accounts/verify_credentials"
@@ -259,11 +248,9 @@ class MastodonMentions:
         """Every item newer than `since` over up to max_pages pages, and the newest id."""
         items: list[T] = []
         newest = since
-        url = path
-        query: Mapping[str, Any] | None = {**params, **({"since_id": since} if since else {})}
-        for page in range(1, self.config.max_pages + 1):
-            answer = self.client.get(url, query)
-            where = path if page == 1 else f"{path} (page {page})"
+        query = {**params, **({"since_id": since} if since else {})}
+        refused = "the next page is on another host"
+        for answer, where in link_pages(self.client, path, query, self.config.max_pages, refused):
             data = answer.data
             if not isinstance(data, list):
                 raise SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
@@ -282,12 +269,8 @@ class MastodonMentions:
                     continue
                 items.append(item)
                 newest = _newer(newest, item.id)
-            following = answer.next_link()
-            if reached or not data or following is None:
+            if reached or not data:
                 break
-            if not same_origin(following, self.client.base_url):
-                raise SourceError(f"{where}: the next page is on another host; not followed")
-            url, query = following, None
         return items, newest
 
     def _post(self, status: Status) -> Post | None:

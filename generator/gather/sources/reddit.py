@@ -70,7 +70,7 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, counted, validated
+from generator.gather.sources.helpers import ApiModel, Connector, validated
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -327,27 +327,21 @@ def _before(link: _Link, bound: datetime | None, ids: set[str]) -> bool:
     return link.created_utc < bound or (link.created_utc == bound and link.id in ids)
 
 
-class RedditSearch:
+class RedditSearch(Connector[RedditSettings]):
     """Reddit posts mentioning the brand and their comments (see the module docstring)."""
 
     def __init__(
         self, config: RedditSettings, auth: HttpClient, api: HttpClient, secrets: list[str]
     ) -> None:
-        self.config = config
+        super().__init__(config, api, auth)
         self.auth = auth
-        self.api = api
         self.secrets = secrets
-        self.name: str = config.key
-        self.channel: str = config.channel_name
         self.expires_at: float | None = None
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        return counted(self.name, (self.api, self.auth), lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """New posts and the comments of recent ones."""
         state = validated(_State, dict(cursor), "cursor")
-        run = _Run(datetime.fromtimestamp(self.api.clock(), UTC), state)
+        run = _Run(datetime.fromtimestamp(self.client.clock(), UTC), state)
         for key, path, params in self._searches():
             self._listing(run, key, path, params, state.listings.get(key, _ListingState()))
         window = run.now - timedelta(days=self.config.reread_days)
@@ -470,7 +464,7 @@ class RedditSearch:
 
     def _period(self, bound: datetime) -> Period:
         """The smallest search period `t` reaching back to `bound` (with an hour to spare)."""
-        days = (self.api.clock() - bound.timestamp() + 3600) / 86400
+        days = (self.client.clock() - bound.timestamp() + 3600) / 86400
         for name, length in PERIODS:
             if days <= length:
                 return name
@@ -605,13 +599,13 @@ class RedditSearch:
         if token.token_type.casefold() != "bearer":
             raise SourceError(f"{where}: token_type: must be bearer, not {token.token_type[:20]!r}")
         self.secrets.append(token.access_token)
-        self.api.set_header("authorization", f"bearer {token.access_token}")
+        self.client.set_header("authorization", f"bearer {token.access_token}")
         self.expires_at = before + token.expires_in
 
     def _get(self, path: str, params: Mapping[str, Any], allow: tuple[int, ...] = ()) -> Answer:
-        if self.expires_at is None or self.api.clock() >= self.expires_at - TOKEN_MARGIN:
+        if self.expires_at is None or self.client.clock() >= self.expires_at - TOKEN_MARGIN:
             self._login()
-        return self.api.get(path, {**params, "raw_json": 1}, allow=allow)
+        return self.client.get(path, {**params, "raw_json": 1}, allow=allow)
 
 
 def _numbered(things: list[Any], where: str) -> list[tuple[Any, str]]:

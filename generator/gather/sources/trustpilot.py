@@ -56,7 +56,7 @@ from generator.gather.sources.base import (
     SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, counted, validated
+from generator.gather.sources.helpers import ApiModel, Connector, validated
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -165,21 +165,15 @@ class _Run:
     skipped_replies: int = 0
 
 
-class TrustpilotReviews:
+class TrustpilotReviews(Connector[TrustpilotSettings]):
     """A business unit's reviews and replies (see the module docstring)."""
 
     def __init__(self, config: TrustpilotSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.path = f"v1/business-units/{config.business_unit_id}/reviews"
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Every review and reply new since `cursor` ({} on the first run)."""
-        return counted(self.name, (self.client,), lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Every review and reply new since `cursor`."""
         state = validated(_State, dict(cursor), "cursor")
         now = datetime.fromtimestamp(self.client.clock(), UTC)
         run = _Run(state, now - timedelta(days=self.config.reread_days))

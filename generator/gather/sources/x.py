@@ -66,6 +66,7 @@ from generator.gather.sources.base import (
 )
 from generator.gather.sources.helpers import (
     ApiModel,
+    Connector,
     Page,
     Progress,
     Reader,
@@ -73,7 +74,6 @@ from generator.gather.sources.helpers import (
     read_down,
     validated,
 )
-from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
 
@@ -194,8 +194,7 @@ class XSettings(SourceSettings):
 
 def connect(settings: XSettings, context: Context) -> XMentions:
     """The connector, with the Bearer token from the variable named by `bearer_token_env`."""
-    token = context.secret(settings, "bearer_token_env")
-    client = context.client(settings.base_url, {"authorization": f"Bearer {token}"})
+    client = context.client(settings.base_url, context.bearer(settings, "bearer_token_env"))
     client.refuse = refuse
     return XMentions(settings, client)
 
@@ -249,25 +248,17 @@ class _Run:
         return size if size >= smallest else None
 
 
-class XMentions:
+class XMentions(Connector[XSettings]):
     """An X source (see the module docstring)."""
 
-    def __init__(self, config: XSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name = config.key
-        self.channel = config.channel_name
-
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run), within the read budget."""
-        requests, retries = self.client.requests, self.client.retries
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Everything new since `cursor`, within the read budget."""
         run = _Run(self.config.max_reads_per_run)
         try:
-            state = self._state(cursor)
-            new_cursor = self._gather(state, run)
+            new_cursor = self._gather(validated(_State, dict(cursor), "cursor"), run)
         except SourceError as exc:
             spent = f" (after {run.reads} reads)" if run.reads else ""
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}{spent}")) from None
+            raise SourceError(f"{exc}{spent}", status=exc.status) from None
         usage = {"reads": run.reads}
         if run.unavailable:
             usage["unavailable"] = run.unavailable
@@ -278,16 +269,8 @@ class XMentions:
                 f" stopped before {run.stopped}; the rest is read next run"
             )
         return FetchResult(
-            posts=self._posts(run),
-            cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
-            usage=usage,
-            warnings=warnings,
+            posts=self._posts(run), cursor=new_cursor, usage=usage, warnings=warnings
         )
-
-    def _state(self, cursor: Mapping[str, Any]) -> _State:
-        return validated(_State, dict(cursor), "cursor")
 
     def _gather(self, state: _State, run: _Run) -> Cursor:
         accounts = self._accounts(state, run)
