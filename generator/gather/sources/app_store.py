@@ -48,8 +48,8 @@ from generator.gather.sources.base import (
 )
 from generator.gather.sources.helpers import (
     ApiModel,
+    RereadSettings,
     Review,
-    ReviewSettings,
     ReviewSource,
     Window,
     next_url,
@@ -119,7 +119,7 @@ class _Page(ApiModel):
     links: _Links | None = None
 
 
-class AppStoreSettings(ReviewSettings):
+class AppStoreSettings(RereadSettings):
     """Customer reviews of one app in App Store Connect, with the published responses.
 
     `app_id` is the app's Apple ID (digits, shown under App Information). `key_id` and
@@ -135,7 +135,6 @@ class AppStoreSettings(ReviewSettings):
     issuer_id: Annotated[str, matching(r"[0-9a-fA-F-]{36}", "an issuer ID (a UUID)")] | None = None
     private_key_env: EnvName = "APP_STORE_CONNECT_KEY"
     base_url: BaseUrl = "https://api.appstoreconnect.apple.com/"
-    reread_days: Annotated[int, Field(ge=1, le=365)] = 30
 
 
 def connect(settings: AppStoreSettings, context: Context) -> AppStoreReviews:

@@ -58,17 +58,15 @@ from generator.gather.sources.base import (
     EnvName,
     FetchResult,
     Post,
-    SourceSettings,
     SourceType,
 )
 from generator.gather.sources.helpers import (
     ApiModel,
-    ApiVersion,
     Connector,
+    GraphSettings,
     Thread,
     Watermark,
     WindowRun,
-    graph_list,
     newest_first_past,
     validated,
     version_notices,
@@ -123,16 +121,13 @@ class _State(ApiModel):
     visitor_posts: bool = True
 
 
-class FacebookSettings(SourceSettings):
+class FacebookSettings(GraphSettings):
     """A Facebook Page: visitors' posts and the comments under every post, with a Page
-    access token; the Graph API version is pinned (`api_version`) and warned about near
-    its end of life."""
+    access token."""
 
     type: Literal["facebook"]
     page_id: Annotated[str, matching(r"[0-9]{1,30}", "a numeric Page id")]
     page_token_env: EnvName
-    api_version: ApiVersion
-    window_days: Annotated[int, Field(ge=1, le=3650)] = 14
     visitor_posts: bool = True
     base_url: BaseUrl = "https://graph.facebook.com/"
 
@@ -155,8 +150,7 @@ class FacebookPage(Connector[FacebookSettings]):
         state = validated(_State, dict(cursor), "cursor")
         run = WindowRun.start(
             self.client,
-            self.config.api_version,
-            self.config.window_days,
+            self.config,
             state.horizon,
             state.posts,
             frozen=state.backlog is not None,  # the older posts of the window come first
@@ -170,12 +164,12 @@ class FacebookPage(Connector[FacebookSettings]):
         if state.backlog is not None:
             params["until"] = int(state.backlog.timestamp()) + 1
         path = f"{self.root}/feed"
-        feed = graph_list(self.client, path, params, _Post, max_pages=self.config.max_pages)
+        cut = ("posts in the window", "the older ones come in the next runs")
+        feed = run.listing(path, params, _Post, cut)
         posts = list(feed.items)
         backlog = None
         if feed.cut:
             backlog = min((p.created_time for p in feed.items), default=state.backlog)
-        run.check_cut(feed, path, "posts in the window", "the older ones come in the next runs")
         visitor_posts = state.visitor_posts
         if visitor_posts and self.config.visitor_posts and state.backlog is None:
             visited, visitor_posts = self._visitor_posts(run, params)
@@ -198,7 +192,8 @@ class FacebookPage(Connector[FacebookSettings]):
         """Visitors' posts, and whether the edge is available on this Page."""
         path = f"{self.root}/visitor_posts"
         try:
-            listing = graph_list(self.client, path, params, _Post, max_pages=self.config.max_pages)
+            cut = ("visitors' posts", "the older ones were not read")
+            listing = run.listing(path, params, _Post, cut)
         except HttpError as exc:
             graph = exc.graph
             if graph is None or graph.subcode not in NOT_AVAILABLE:
@@ -208,7 +203,6 @@ class FacebookPage(Connector[FacebookSettings]):
                 " still come with its feed, and this edge is not asked again"
             )
             return [], False
-        run.check_cut(listing, path, "visitors' posts", "the older ones were not read")
         return listing.items, True
 
     def _thread(self, run: WindowRun, post: _Post) -> None:
@@ -263,17 +257,10 @@ class FacebookPage(Connector[FacebookSettings]):
         def enough(page: list[_Comment]) -> bool:
             return since is not None and newest_first_past(page, _created, since)
 
-        path = f"{post.id}/comments"
-        listing = graph_list(
-            self.client,
-            path,
-            None,
-            _Comment,
-            max_pages=self.config.max_pages,
-            first=post.comments,
-            stop=enough,
+        cut = ("new comments", "the oldest of them were not gathered")
+        listing = run.listing(
+            f"{post.id}/comments", None, _Comment, cut, first=post.comments, stop=enough
         )
-        run.check_cut(listing, path, "new comments", "the oldest of them were not gathered")
         return listing.items
 
 

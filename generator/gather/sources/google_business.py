@@ -46,8 +46,8 @@ from generator.gather.sources.base import (
 )
 from generator.gather.sources.helpers import (
     ApiModel,
+    RereadSettings,
     Review,
-    ReviewSettings,
     ReviewSource,
     Window,
     access_token,
@@ -90,7 +90,7 @@ class _Page(ApiModel):
     nextPageToken: str | None = None
 
 
-class GoogleBusinessSettings(ReviewSettings):
+class GoogleBusinessSettings(RereadSettings):
     """Reviews of one Business Profile location, with the owner's replies.
 
     `account` and `location` are the numeric ids in the location's resource name
@@ -108,7 +108,6 @@ class GoogleBusinessSettings(ReviewSettings):
     client_id_env: EnvName = "GOOGLE_BUSINESS_CLIENT_ID"
     client_secret_env: EnvName = "GOOGLE_BUSINESS_CLIENT_SECRET"  # noqa: S105
     refresh_token_env: EnvName = "GOOGLE_BUSINESS_REFRESH_TOKEN"  # noqa: S105
-    reread_days: Annotated[int, Field(ge=1, le=365)] = 30
 
 
 def connect(settings: GoogleBusinessSettings, context: Context) -> GoogleBusinessReviews:

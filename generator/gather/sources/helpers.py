@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -192,6 +192,13 @@ class ReviewSettings(SourceSettings):
 
     star_threshold: Annotated[int, Field(ge=1, le=5)] = 3
     """A review with this many stars or fewer is a complaint; more is praise."""
+
+
+class RereadSettings(ReviewSettings):
+    """A review source read newest first that looks again at a window (see `Window`)."""
+
+    reread_days: Annotated[int, Field(ge=1, le=365)] = 30
+    """How far behind the newest review each run looks again for new replies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,12 +517,15 @@ def graph_version_warning(version: str, today: date) -> str | None:
     return None
 
 
-class _Pinned(Protocol):
-    @property
-    def api_version(self) -> str: ...
+class GraphSettings(SourceSettings):
+    """What every source on the Graph API has: its pinned version (warned about near its
+    end of life) and the window of threads it re-reads on every run."""
+
+    api_version: ApiVersion
+    window_days: Annotated[int, Field(ge=1, le=3650)] = 14
 
 
-def version_notices(settings: _Pinned, today: date) -> list[tuple[str, str]]:
+def version_notices(settings: GraphSettings, today: date) -> list[tuple[str, str]]:
     """`heard check`'s notice about a source's pinned Graph API version, if any."""
     notice = graph_version_warning(settings.api_version, today)
     return [("api_version", notice)] if notice else []
@@ -572,8 +582,11 @@ class WindowRun:
     """One run of a source that re-reads the threads of a window (Facebook posts,
     Instagram media): the horizon (the oldest thread still read; it never moves back, and
     `frozen` keeps it where it was), the threads' watermarks, and what the run brings back,
-    with a notice when the pinned Graph API version nears its end of life."""
+    with a notice when the pinned Graph API version nears its end of life. Its lists are
+    read with its client, up to its max_pages."""
 
+    client: HttpClient
+    max_pages: int
     horizon: datetime
     threads: dict[str, tuple[datetime, Watermark]]
     result: FetchResult = field(default_factory=FetchResult)
@@ -583,8 +596,7 @@ class WindowRun:
     def start(
         cls,
         client: HttpClient,
-        api_version: str,
-        window_days: int,
+        settings: GraphSettings,
         horizon: datetime | None,
         threads: Mapping[str, Thread],
         *,
@@ -592,23 +604,39 @@ class WindowRun:
     ) -> WindowRun:
         """The run at the client's clock."""
         now = datetime.fromtimestamp(client.clock(), UTC)
-        fresh = now - timedelta(days=window_days)
+        fresh = now - timedelta(days=settings.window_days)
         if horizon is None:
             horizon = fresh
         elif not frozen:
             horizon = max(horizon, fresh)
-        run = cls(horizon, {key: (t.at, t.watermark()) for key, t in threads.items()})
-        notice = graph_version_warning(api_version, now.date())
+        threads_read = {key: (t.at, t.watermark()) for key, t in threads.items()}
+        run = cls(client, settings.max_pages, horizon, threads_read)
+        notice = graph_version_warning(settings.api_version, now.date())
         if notice:
             run.result.warnings.append(f"api_version: {notice}")
         return run
 
-    def check_cut(self, listing: Listing[Any], path: str, what: str, left: str) -> None:
-        """Warn when max_pages cut a list: what was left (`left`) and what to do."""
-        if listing.cut:
+    def listing(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        model: type[M],
+        cut: tuple[str, str],
+        *,
+        first: Any = None,
+        stop: Callable[[list[M]], bool] | None = None,
+    ) -> Listing[M]:
+        """Every item of a Graph API list (see `graph_list`); when max_pages cut it, a
+        warning says of what (`cut[0]`), what was left (`cut[1]`) and what to do."""
+        found = graph_list(
+            self.client, path, params, model, max_pages=self.max_pages, first=first, stop=stop
+        )
+        if found.cut:
+            what, left = cut
             self.result.warnings.append(
-                f"{path}: more than {listing.pages} pages of {what}; {left} (raise max_pages)"
+                f"{path}: more than {found.pages} pages of {what}; {left} (raise max_pages)"
             )
+        return found
 
     def thread(self, key: str, at: datetime) -> Watermark:
         """The watermark of a thread (a new one for a thread not seen before)."""

@@ -54,16 +54,14 @@ from generator.gather.sources.base import (
     EnvName,
     FetchResult,
     Post,
-    SourceSettings,
     SourceType,
 )
 from generator.gather.sources.helpers import (
     ApiModel,
-    ApiVersion,
     Connector,
+    GraphSettings,
     Thread,
     WindowRun,
-    graph_list,
     newest_first_past,
     validated,
     version_notices,
@@ -114,16 +112,13 @@ class _State(ApiModel):
     media: dict[str, Thread] = Field(default_factory=dict)
 
 
-class InstagramSettings(SourceSettings):
-    """A professional Instagram account: comments and replies on its media; the Graph API
-    version is pinned (`api_version`) and warned about near its end of life."""
+class InstagramSettings(GraphSettings):
+    """A professional Instagram account: comments and replies on its media."""
 
     type: Literal["instagram"]
     user_id: Annotated[str, matching(r"[0-9]{1,30}", "a numeric Instagram user id")]
     token_env: EnvName
-    api_version: ApiVersion
     login: Literal["facebook", "instagram"] = "facebook"
-    window_days: Annotated[int, Field(ge=1, le=3650)] = 14
     base_url: BaseUrl | None = None
 
 
@@ -146,24 +141,16 @@ class InstagramAccount(Connector[InstagramSettings]):
         """The media of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         account = self._account()
-        run = WindowRun.start(
-            self.client, self.version, self.config.window_days, state.horizon, state.media
-        )
+        run = WindowRun.start(self.client, self.config, state.horizon, state.media)
         horizon = run.horizon
 
         def enough(page: list[_Media]) -> bool:
             return newest_first_past(page, _posted, horizon)
 
         path = f"{self.version}/{self.config.user_id}/media"
-        media = graph_list(
-            self.client,
-            path,
-            {"fields": MEDIA_FIELDS, "limit": MEDIA_PAGE},
-            _Media,
-            max_pages=self.config.max_pages,
-            stop=enough,
-        )
-        run.check_cut(media, path, "media in the window", "the older ones were not read")
+        params = {"fields": MEDIA_FIELDS, "limit": MEDIA_PAGE}
+        cut = ("media in the window", "the older ones were not read")
+        media = run.listing(path, params, _Media, cut, stop=enough)
         done: set[str] = set()
         for item in media.items:
             if item.id not in done and item.timestamp >= horizon:
@@ -182,14 +169,8 @@ class InstagramAccount(Connector[InstagramSettings]):
             return
         before = mark.copy()
         path = f"{self.version}/{media.id}/comments"
-        comments = graph_list(
-            self.client,
-            path,
-            {"fields": COMMENT_FIELDS, "limit": COMMENT_PAGE},
-            _Comment,
-            max_pages=self.config.max_pages,
-        )
-        run.check_cut(comments, path, "comments", "the rest were not read")
+        params = {"fields": COMMENT_FIELDS, "limit": COMMENT_PAGE}
+        comments = run.listing(path, params, _Comment, ("comments", "the rest were not read"))
         for comment in comments.items:
             if comment.hidden:
                 run.hidden += 1
@@ -207,17 +188,8 @@ class InstagramAccount(Connector[InstagramSettings]):
     def _replies(self, run: WindowRun, comment: _Comment) -> list[_Reply]:
         if comment.replies is None:
             return []
-        path = f"{comment.id}/replies"
-        listing = graph_list(
-            self.client,
-            path,
-            None,
-            _Reply,
-            max_pages=self.config.max_pages,
-            first=comment.replies,
-        )
-        run.check_cut(listing, path, "replies", "the rest were not read")
-        return listing.items
+        cut = ("replies", "the rest were not read")
+        return run.listing(f"{comment.id}/replies", None, _Reply, cut, first=comment.replies).items
 
 
 def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> Post:

@@ -53,10 +53,15 @@ from generator.gather.sources.base import (
     FetchResult,
     Post,
     SourceError,
-    SourceSettings,
     SourceType,
 )
-from generator.gather.sources.helpers import ApiModel, Connector, validated
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Connector,
+    ReviewSettings,
+    review_praise,
+    validated,
+)
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -74,7 +79,7 @@ REFUSED = {
 ReviewId = Annotated[str, matching(r"[A-Za-z0-9]{1,64}", "a Trustpilot id (letters and digits)")]
 
 
-class TrustpilotSettings(SourceSettings):
+class TrustpilotSettings(ReviewSettings):
     """A business unit's reviews and the company's replies, read with its API key.
 
     - `business_unit_id`: the business unit (its id, from v1/business-units/find);
@@ -88,7 +93,6 @@ class TrustpilotSettings(SourceSettings):
     type: Literal["trustpilot"]
     business_unit_id: ReviewId
     api_key_env: EnvName
-    star_threshold: Annotated[int, Field(ge=1, le=5)] = 3
     reread_days: Annotated[int, Field(ge=0, le=365)] = 14
     base_url: BaseUrl = "https://api.trustpilot.com/"
 
@@ -348,7 +352,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
             text=(review.text or "").strip() or None,
             url=WEB + review.id,
             is_brand=False,
-            praise=review.stars > self.config.star_threshold,
+            praise=review_praise(review.stars, self.config.star_threshold),
             rating=review.stars,
         )
 
