@@ -38,14 +38,7 @@ import jwt
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    FetchResult,
-    SourceError,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     RereadSettings,
@@ -133,11 +126,11 @@ class AppStoreSettings(RereadSettings):
     app_id: Annotated[str, matching(r"[0-9]{1,20}", "the app's Apple ID (digits)")]
     key_id: Annotated[str, matching(r"[A-Z0-9]{6,20}", "a key ID like 2X9R4HXF34")]
     issuer_id: Annotated[str, matching(r"[0-9a-fA-F-]{36}", "an issuer ID (a UUID)")] | None = None
-    private_key_env: EnvName = "APP_STORE_CONNECT_KEY"
-    base_url: BaseUrl = "https://api.appstoreconnect.apple.com/"
+    private_key_env: base.EnvName = "APP_STORE_CONNECT_KEY"
+    base_url: base.BaseUrl = "https://api.appstoreconnect.apple.com/"
 
 
-def connect(settings: AppStoreSettings, context: Context) -> AppStoreReviews:
+def connect(settings: AppStoreSettings, context: base.Context) -> AppStoreReviews:
     """The connector, with the .p8 private key from the variable `private_key_env` names."""
     key = context.secret_text(settings, "private_key_env")
     return AppStoreReviews(settings, context.client(settings.base_url), key)
@@ -157,10 +150,10 @@ class AppStoreReviews(ReviewSource[AppStoreSettings]):
         self.expires = 0.0
         self.path = f"v1/apps/{config.app_id}/customerReviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The reviews created since `newest` minus the re-read window, newest first."""
         window = Window(cursor, self.config.reread_days)
-        result = FetchResult()
+        result = base.FetchResult()
         url: str | None = self.path
         params: dict[str, Any] | None = {
             "sort": "-createdDate",
@@ -201,7 +194,7 @@ class AppStoreReviews(ReviewSource[AppStoreSettings]):
             )
         except (ValueError, TypeError, jwt.PyJWTError):
             variable = self.config.private_key_env
-            raise SourceError(
+            raise base.SourceError(
                 f"{variable} does not hold an App Store Connect private key (the text of"
                 " the .p8 file, an EC P-256 key in PEM)"
             ) from None
@@ -248,7 +241,7 @@ class AppStoreReviews(ReviewSource[AppStoreSettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=AppStoreSettings,
     channel="app_store",
     display="App Store",

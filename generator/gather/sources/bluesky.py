@@ -46,18 +46,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from generator.errors import describe, kind_of, matching
+from generator.gather.sources import base
 from generator.gather.sources.atproto import Did, Session
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -201,7 +191,7 @@ class _Said:
 # --- settings and declaration -----------------------------------------------------------------
 
 
-class BlueskySettings(SourceSettings):
+class BlueskySettings(base.SourceSettings):
     """Mentions, replies and quotes of the brand's Bluesky account, and its replies.
 
     `handle`: the brand's account (it logs in with an app password from the variable named
@@ -213,15 +203,15 @@ class BlueskySettings(SourceSettings):
 
     type: Literal["bluesky"]
     handle: Handle
-    app_password_env: EnvName
+    app_password_env: base.EnvName
     accounts: list[Handle] = Field(default_factory=list)
     notifications: bool = True
     search: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(default_factory=list)
     watch_days: Annotated[int, Field(ge=1, le=30)] = 7
-    base_url: BaseUrl = "https://bsky.social/"
+    base_url: base.BaseUrl = "https://bsky.social/"
 
 
-def connect(settings: BlueskySettings, context: Context) -> BlueskySource:
+def connect(settings: BlueskySettings, context: base.Context) -> BlueskySource:
     """The connector: the app password from its variable, the session file if any."""
     password = context.secret(settings, "app_password_env")
     client = context.client(settings.base_url)
@@ -253,18 +243,18 @@ class BlueskySource(Connector[BlueskySettings]):
         self.session = session
         self.brand_handles = {h.lower() for h in [config.handle, *config.accounts]}
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Notifications, searches and watched threads new since `cursor`."""
         run = _Run()
         state = validated(_State, dict(cursor), "cursor")
         self.session.ensure()
-        new_cursor: Cursor = {}
+        new_cursor: base.Cursor = {}
         if self.config.notifications:
             new_cursor["notifications"] = self._notifications(state, run)
         new_cursor["search"] = self._searches(state, run)
         new_cursor["watch"] = self._threads(state, run)
         usage = {"unavailable": run.unavailable, "logins": self.session.logins}
-        return FetchResult(
+        return base.FetchResult(
             posts=sorted(
                 (self._post(s) for s in run.said.values()), key=lambda p: (p.at, p.native_id)
             ),
@@ -287,7 +277,7 @@ class BlueskySource(Connector[BlueskySettings]):
         try:
             record = _Record.model_validate(view.record)
         except ValidationError as exc:
-            raise SourceError(f"{method}: item {index}: record: {describe(exc)}") from None
+            raise base.SourceError(f"{method}: item {index}: record: {describe(exc)}") from None
         return _Said(view.uri, view.author, record, view.indexedAt)
 
     def _notifications(self, state: _State, run: _Run) -> dict[str, Any]:
@@ -300,7 +290,7 @@ class BlueskySource(Connector[BlueskySettings]):
                 _Mark.model_validate(old["top"]) if "top" in old else None,
             )
         except ValidationError as exc:
-            raise SourceError(f"cursor: notifications: {describe(exc)}") from None
+            raise base.SourceError(f"cursor: notifications: {describe(exc)}") from None
 
         def read(floor: _Mark | None, start: str | None, token: str | None) -> Page[_Said]:
             params: dict[str, Any] = {"reasons": list(REASONS), "limit": PAGE_LIMIT}
@@ -420,13 +410,15 @@ class BlueskySource(Connector[BlueskySettings]):
         params = {"uri": uri, "depth": THREAD_DEPTH, "parentHeight": 0}
         try:
             data = self.session.get(method, params)
-        except SourceError as exc:
+        except base.SourceError as exc:
             if exc.status == 400 and exc.code == "NotFound":
                 run.unavailable += 1
                 return False
             raise
         if not isinstance(data, dict) or not isinstance(data.get("thread"), dict):
-            raise SourceError(f"{method}: expected an object with a thread, got {kind_of(data)}")
+            raise base.SourceError(
+                f"{method}: expected an object with a thread, got {kind_of(data)}"
+            )
         nodes: list[Any] = [data["thread"]]
         first = True
         while nodes:
@@ -438,15 +430,15 @@ class BlueskySource(Connector[BlueskySettings]):
                     if first:
                         return False
                     continue
-                raise SourceError(f"{method}: a thread node of unknown type {kind!r}")
+                raise base.SourceError(f"{method}: a thread node of unknown type {kind!r}")
             first = False
             try:
                 view = _PostView.model_validate(node.get("post"))
             except ValidationError as exc:
-                raise SourceError(f"{method}: post: {describe(exc)}") from None
+                raise base.SourceError(f"{method}: post: {describe(exc)}") from None
             replies = node.get("replies") or []
             if not isinstance(replies, list):
-                raise SourceError(f"{method}: replies: must be a list, not {kind_of(replies)}")
+                raise base.SourceError(f"{method}: replies: must be a list, not {kind_of(replies)}")
             nodes.extend(replies)
             said = self._said(method, 0, view)
             if said is None or said.uri in known:
@@ -459,12 +451,12 @@ class BlueskySource(Connector[BlueskySettings]):
 
     # -- posts --
 
-    def _post(self, said: _Said) -> Post:
+    def _post(self, said: _Said) -> base.Post:
         author = said.author
         handle = author.handle if re.fullmatch(_HANDLE, author.handle) else None
         reply = said.record.reply
         rkey = said.uri.rsplit("/", 1)[1]
-        return Post(
+        return base.Post(
             native_id=native_id(said.uri),
             at=said.at,
             author=f"@{handle}" if handle and handle != "handle.invalid" else author.did,
@@ -477,7 +469,7 @@ class BlueskySource(Connector[BlueskySettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=BlueskySettings,
     channel="bluesky",
     display="Bluesky",

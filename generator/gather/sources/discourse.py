@@ -44,18 +44,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    Signal,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -159,20 +148,20 @@ class _State(ApiModel):
     solved: dict[TopicId, int] = Field(default_factory=dict)
 
 
-class DiscourseSettings(SourceSettings):
+class DiscourseSettings(base.SourceSettings):
     """Topics of a category or a search; staff posts are the brand's."""
 
     type: Literal["discourse"]
-    base_url: BaseUrl
+    base_url: base.BaseUrl
     category: (
         Annotated[str, matching(r"[a-z0-9-]+(/[0-9]+)?", "a category slug (or slug/id)")] | None
     ) = None
     search: str | None = None
-    api_key_env: EnvName | None = None
-    api_user_env: EnvName | None = None
+    api_key_env: base.EnvName | None = None
+    api_user_env: base.EnvName | None = None
 
 
-def connect(settings: DiscourseSettings, context: Context) -> DiscourseTopics:
+def connect(settings: DiscourseSettings, context: base.Context) -> DiscourseTopics:
     """The connector, with Api-Key and Api-Username from the variables the settings name."""
     headers: dict[str, str] = {}
     for field_name, header in (("api_key_env", "Api-Key"), ("api_user_env", "Api-Username")):
@@ -188,10 +177,10 @@ class _Run:
     latest: datetime | None
     topics: dict[str, int]
     solved: dict[str, int]
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
 
-    def cursor(self) -> Cursor:
-        cursor: Cursor = {}
+    def cursor(self) -> base.Cursor:
+        cursor: base.Cursor = {}
         if self.latest is not None:
             cursor["last_posted_at"] = format_instant(self.latest)
         cursor["topics"] = dict(sorted(self.topics.items(), key=lambda kv: int(kv[0])))
@@ -206,7 +195,7 @@ class DiscourseTopics(Connector[DiscourseSettings]):
         super().__init__(config, client)
         self.base = config.base_url.rstrip("/")
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Topics with new posts or a new accepted answer since `cursor`."""
         state = validated(_State, dict(cursor), "cursor")
         run = _Run(state, state.last_posted_at, dict(state.topics), dict(state.solved))
@@ -245,7 +234,7 @@ class DiscourseTopics(Connector[DiscourseSettings]):
         elif self.config.search:
             pages = self._search_pages()
         else:
-            raise SourceError("set a category or a search")
+            raise base.SourceError("set a category or a search")
         for topics in pages:
             yield from topics
             listed = [t for t in topics if not t.pinned]  # pinned topics sit on top, any age
@@ -318,7 +307,7 @@ class DiscourseTopics(Connector[DiscourseSettings]):
             if post.accepted_answer and run.solved.get(tid) != post.post_number:
                 run.solved[tid] = post.post_number
                 run.result.signals.append(
-                    Signal(
+                    base.Signal(
                         tid,
                         "resolved",
                         at=post.updated_at or post.created_at,
@@ -330,7 +319,7 @@ class DiscourseTopics(Connector[DiscourseSettings]):
         if posts:
             run.topics[tid] = max(gathered, posts[-1].post_number)
 
-    def _post(self, topic: _Topic, post: _Post, dropped: set[int], url: str) -> Post:
+    def _post(self, topic: _Topic, post: _Post, dropped: set[int], url: str) -> base.Post:
         tid = str(topic.id)
         common: dict[str, Any] = {
             "root_id": tid,
@@ -342,17 +331,17 @@ class DiscourseTopics(Connector[DiscourseSettings]):
             "at": post.created_at,
         }
         if post.post_number == 1:
-            return Post(native_id=tid, title=topic.title, tags=topic.tags, **common)
+            return base.Post(native_id=tid, title=topic.title, tags=topic.tags, **common)
         target = post.reply_to_post_number
         parent = f"{tid}-p{target}" if target and target > 1 and target not in dropped else tid
-        return Post(native_id=f"{tid}-p{post.post_number}", parent_id=parent, **common)
+        return base.Post(native_id=f"{tid}-p{post.post_number}", parent_id=parent, **common)
 
     def _url(self, topic: _Topic, number: int) -> str:
         url = f"{self.base}/t/{topic.slug}/{topic.id}"
         return url if number == 1 else f"{url}/{number}"
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=DiscourseSettings,
     channel="discourse",
     display="Discourse",

@@ -52,14 +52,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -127,12 +120,12 @@ class FacebookSettings(GraphSettings):
 
     type: Literal["facebook"]
     page_id: Annotated[str, matching(r"[0-9]{1,30}", "a numeric Page id")]
-    page_token_env: EnvName
+    page_token_env: base.EnvName
     visitor_posts: bool = True
-    base_url: BaseUrl = "https://graph.facebook.com/"
+    base_url: base.BaseUrl = "https://graph.facebook.com/"
 
 
-def connect(settings: FacebookSettings, context: Context) -> FacebookPage:
+def connect(settings: FacebookSettings, context: base.Context) -> FacebookPage:
     """The connector, with the Page token from the variable named by `page_token_env`."""
     headers = context.bearer(settings, "page_token_env")
     return FacebookPage(settings, context.client(settings.base_url, headers))
@@ -145,7 +138,7 @@ class FacebookPage(Connector[FacebookSettings]):
         super().__init__(config, client)
         self.root = f"{config.api_version}/{config.page_id}"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The posts of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         run = WindowRun.start(
@@ -212,7 +205,7 @@ class FacebookPage(Connector[FacebookSettings]):
         own = post.author is not None and post.author.id == page_id
         if not run.known(post.id) and not own:
             run.result.posts.append(
-                Post(
+                base.Post(
                     native_id=post.id,
                     root_id=post.id,
                     at=post.created_time,
@@ -234,7 +227,7 @@ class FacebookPage(Connector[FacebookSettings]):
             mark.advance(comment.created_time, comment.id)
             author = comment.author
             run.result.posts.append(
-                Post(
+                base.Post(
                     native_id=comment.id,
                     parent_id=comment.parent.id if comment.parent else post.id,
                     root_id=None if own else post.id,
@@ -268,7 +261,7 @@ def _created(comment: _Comment) -> datetime:
     return comment.created_time
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=FacebookSettings,
     channel="facebook",
     display="Facebook",

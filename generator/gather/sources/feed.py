@@ -44,16 +44,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.errors import describe, one_line
-from generator.gather.sources.base import (
-    Context,
-    Cursor,
-    ExactUrl,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import Connector, html_to_text
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.times import format_instant, parse_instant
@@ -131,14 +122,14 @@ def _http_url(value: str | None) -> str | None:
     return None
 
 
-class FeedSettings(SourceSettings):
+class FeedSettings(base.SourceSettings):
     """An RSS or Atom feed: each entry is a complaint (review sites, alerts)."""
 
     type: Literal["rss"]
-    url: ExactUrl
+    url: base.ExactUrl
 
 
-def connect(settings: FeedSettings, context: Context) -> FeedEntries:
+def connect(settings: FeedSettings, context: base.Context) -> FeedEntries:
     """The connector; the client's base URL is the feed's URL exactly as configured."""
     accept = {"accept": "application/atom+xml, application/rss+xml, */*"}
     return FeedEntries(settings, context.client(settings.url, accept))
@@ -151,7 +142,7 @@ class FeedEntries(Connector[FeedSettings]):
         super().__init__(config, client)
         self.skipped_undated = 0
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The entries newer than the cursor's `seen` (none when the feed is not modified)."""
         self.skipped_undated = 0
         etag = cursor.get("etag")
@@ -161,11 +152,13 @@ class FeedEntries(Connector[FeedSettings]):
             etag=etag if isinstance(etag, str) and etag else None,
         )
         if answer.status == 304:
-            return FetchResult(cursor=dict(cursor))
+            return base.FetchResult(cursor=dict(cursor))
         posts, new_cursor = self._read(answer, cursor)
-        return FetchResult(posts=posts, cursor=new_cursor)
+        return base.FetchResult(posts=posts, cursor=new_cursor)
 
-    def _read(self, answer: Answer, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
+    def _read(
+        self, answer: Answer, cursor: Mapping[str, Any]
+    ) -> tuple[list[base.Post], base.Cursor]:
         where = httpx.URL(answer.url).path or "/"
         headers = {"content-location": answer.url}
         if "content-type" in answer.headers:
@@ -173,14 +166,14 @@ class FeedEntries(Connector[FeedSettings]):
         parsed = feedparser.parse(io.BytesIO(answer.data), response_headers=headers)
         entries = list(parsed.get("entries") or [])
         if not entries and (parsed.get("bozo") or not parsed.get("version")):
-            raise SourceError(f"{where}: not an RSS or Atom feed")
+            raise base.SourceError(f"{where}: not an RSS or Atom feed")
         broken = parsed.get("bozo_exception")
         if isinstance(broken, xml.sax.SAXParseException) and not _ENDED.search(answer.data):
             # Cut short (a dropped connection whose end looked like the body's end): the
             # entries read so far may be partial, and a cursor moved past them would never
             # come back for the rest. Nothing is taken from it. (A feed that is malformed
             # but whole, ending with its root element, is read leniently as feedparser can.)
-            raise SourceError(
+            raise base.SourceError(
                 f"{where}: the feed does not parse to its end ({one_line(broken.getMessage())},"
                 f" line {broken.getLineNumber()}); nothing gathered from it"
             )
@@ -196,14 +189,14 @@ class FeedEntries(Connector[FeedSettings]):
         feed_written = feed.get("updated") if isinstance(feed.get("updated"), str) else None
         feed_at = _moment(feed.get("updated_parsed"))
 
-        posts: list[Post] = []
+        posts: list[base.Post] = []
         newest = seen
         ids: set[str] = set()
         for index, raw in enumerate(entries):
             try:
                 entry = Entry.model_validate(dict(raw))
             except ValidationError as exc:
-                raise SourceError(f"{where}: entry {index}: {describe(exc)}") from None
+                raise base.SourceError(f"{where}: entry {index}: {describe(exc)}") from None
             at, written = _moment(entry.published_parsed), entry.published
             if at is None:
                 at, written = _moment(entry.updated_parsed), entry.updated
@@ -221,7 +214,7 @@ class FeedEntries(Connector[FeedSettings]):
                 ids.add(post.native_id)
                 posts.append(post)
 
-        new_cursor: Cursor = {}
+        new_cursor: base.Cursor = {}
         if answer.etag:
             new_cursor["etag"] = answer.etag
         if newest is not None:
@@ -229,7 +222,7 @@ class FeedEntries(Connector[FeedSettings]):
         posts.sort(key=lambda p: (p.at, p.native_id))
         return posts, new_cursor
 
-    def _post(self, entry: Entry, at: datetime, written: str | None) -> Post:
+    def _post(self, entry: Entry, at: datetime, written: str | None) -> base.Post:
         native_id = (entry.id or "").strip() or (entry.link or "").strip()
         if not native_id:
             basis = f"{entry.title or ''}\n{written or format_instant(at)}"
@@ -241,7 +234,7 @@ class FeedEntries(Connector[FeedSettings]):
         else:
             text = None
         author = entry.author_detail.name if entry.author_detail else None
-        return Post(
+        return base.Post(
             native_id=native_id,
             at=at,
             author=(author or entry.author or "").strip() or None,
@@ -253,7 +246,7 @@ class FeedEntries(Connector[FeedSettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=FeedSettings,
     channel="reviews",
     display="Reviews",

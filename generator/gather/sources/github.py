@@ -45,18 +45,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from generator.errors import describe, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    Signal,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import ApiModel, Connector, Names, link_pages, validated
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -132,17 +121,17 @@ _COMMENTS = TypeAdapter(list[_Comment])
 # --- settings and declaration -----------------------------------------------------------------
 
 
-class GitHubSettings(SourceSettings):
+class GitHubSettings(base.SourceSettings):
     """Issues and comments of one repository."""
 
     type: Literal["github"]
     repo: Annotated[str, matching(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "OWNER/REPOSITORY")]
-    base_url: BaseUrl = "https://api.github.com/"
+    base_url: base.BaseUrl = "https://api.github.com/"
     labels: list[str] = Field(default_factory=list)
-    token_env: EnvName | None = None
+    token_env: base.EnvName | None = None
 
 
-def connect(settings: GitHubSettings, context: Context) -> GitHubIssues:
+def connect(settings: GitHubSettings, context: base.Context) -> GitHubIssues:
     """The connector, with a token from the variable named by `token_env` (if any)."""
     headers = context.bearer(settings, "token_env")
     return GitHubIssues(settings, context.client(settings.base_url, headers))
@@ -162,10 +151,10 @@ class _Run:
     comments_since: datetime | None
     comments_at_since: set[int]
     new_issues: list[_Issue] = field(default_factory=list)
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
 
-    def cursor(self) -> Cursor:
-        cursor: Cursor = {}
+    def cursor(self) -> base.Cursor:
+        cursor: base.Cursor = {}
         if self.since is not None:
             cursor["since"] = format_instant(self.since)
         if self.comments_since is not None:
@@ -183,7 +172,7 @@ class GitHubIssues(Connector[GitHubSettings]):
         super().__init__(config, client)
         self.path = f"repos/{config.repo}"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Issues, comments and closings new since `cursor`."""
         state = validated(_State, dict(cursor), "cursor")
         run = _Run(
@@ -224,9 +213,9 @@ class GitHubIssues(Connector[GitHubSettings]):
                 run.result.posts.append(self._issue_post(issue))
             self._status(run, issue)
 
-    def _issue_post(self, issue: _Issue) -> Post:
+    def _issue_post(self, issue: _Issue) -> base.Post:
         number = str(issue.number)
-        return Post(
+        return base.Post(
             native_id=number,
             root_id=number,
             parent_id=None,
@@ -246,7 +235,7 @@ class GitHubIssues(Connector[GitHubSettings]):
             if number in run.closed:
                 run.closed.discard(number)
                 run.result.signals.append(
-                    Signal(
+                    base.Signal(
                         root, "reopened", at=issue.updated_at, by_brand=False, url=issue.html_url
                     )
                 )
@@ -261,7 +250,7 @@ class GitHubIssues(Connector[GitHubSettings]):
         author = issue.user.login if issue.user else None
         closer = issue.closed_by.login if issue.closed_by else None
         run.result.signals.append(
-            Signal(
+            base.Signal(
                 root,
                 "resolved" if issue.state_reason == "completed" else "closed",
                 at=closed_at,
@@ -310,9 +299,9 @@ class GitHubIssues(Connector[GitHubSettings]):
                 ):
                     run.result.posts.append(self._comment_post(comment))
 
-    def _comment_post(self, comment: _Comment) -> Post:
+    def _comment_post(self, comment: _Comment) -> base.Post:
         root = str(comment.number)
-        return Post(
+        return base.Post(
             native_id=f"{root}-c{comment.id}",
             root_id=root,
             parent_id=root,
@@ -331,11 +320,11 @@ class GitHubIssues(Connector[GitHubSettings]):
             try:
                 items = adapter.validate_python(answer.data)
             except ValidationError as exc:
-                raise SourceError(f"{where}: {describe(exc)}") from None
+                raise base.SourceError(f"{where}: {describe(exc)}") from None
             yield from items
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=GitHubSettings,
     channel="github",
     display="GitHub",

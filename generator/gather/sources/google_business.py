@@ -36,14 +36,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    ExactUrl,
-    FetchResult,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     RereadSettings,
@@ -102,15 +95,15 @@ class GoogleBusinessSettings(RereadSettings):
     type: Literal["google_business"]
     account: Id
     location: Id
-    base_url: BaseUrl = "https://mybusiness.googleapis.com/"
-    token_url: ExactUrl = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint
+    base_url: base.BaseUrl = "https://mybusiness.googleapis.com/"
+    token_url: base.ExactUrl = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint
     # Names of environment variables (the secrets' names in the workflow), not secrets:
-    client_id_env: EnvName = "GOOGLE_BUSINESS_CLIENT_ID"
-    client_secret_env: EnvName = "GOOGLE_BUSINESS_CLIENT_SECRET"  # noqa: S105
-    refresh_token_env: EnvName = "GOOGLE_BUSINESS_REFRESH_TOKEN"  # noqa: S105
+    client_id_env: base.EnvName = "GOOGLE_BUSINESS_CLIENT_ID"
+    client_secret_env: base.EnvName = "GOOGLE_BUSINESS_CLIENT_SECRET"  # noqa: S105
+    refresh_token_env: base.EnvName = "GOOGLE_BUSINESS_REFRESH_TOKEN"  # noqa: S105
 
 
-def connect(settings: GoogleBusinessSettings, context: Context) -> GoogleBusinessReviews:
+def connect(settings: GoogleBusinessSettings, context: base.Context) -> GoogleBusinessReviews:
     """The connector, with the OAuth client and refresh token from the variables named."""
     form = {
         "grant_type": "refresh_token",
@@ -139,11 +132,11 @@ class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
         self.form = dict(form)
         self.path = f"v4/accounts/{config.account}/locations/{config.location}/reviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The reviews updated since `newest` minus the re-read window, newest first."""
         window = Window(cursor, self.config.reread_days)
         self.client.set_header("authorization", f"Bearer {access_token(self.token, self.form)}")
-        result = FetchResult()
+        result = base.FetchResult()
         reviews: list[_Review] = []
         page_token: str | None = None
         for page in range(1, self.config.max_pages + 1):
@@ -177,7 +170,7 @@ class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=GoogleBusinessSettings,
     channel="google_business",
     display="Google Business Profile",

@@ -40,15 +40,7 @@ from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from generator.errors import http_url, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    ExactUrl,
-    FetchResult,
-    SourceError,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Review,
@@ -149,24 +141,24 @@ class GooglePlaySettings(ReviewSettings):
             r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+", "a package name like com.acme.app"
         ),
     ]
-    service_account_env: EnvName = "GOOGLE_PLAY_SERVICE_ACCOUNT"
-    base_url: BaseUrl = "https://androidpublisher.googleapis.com/"
-    token_url: ExactUrl | None = None
+    service_account_env: base.EnvName = "GOOGLE_PLAY_SERVICE_ACCOUNT"
+    base_url: base.BaseUrl = "https://androidpublisher.googleapis.com/"
+    token_url: base.ExactUrl | None = None
 
 
-def connect(settings: GooglePlaySettings, context: Context) -> GooglePlayReviews:
+def connect(settings: GooglePlaySettings, context: base.Context) -> GooglePlayReviews:
     """The connector, with the service account key from `service_account_env`."""
     variable = settings.service_account_env
     try:
         raw = json.loads(context.secret_text(settings, "service_account_env"))
     except json.JSONDecodeError:
-        raise SourceError(
+        raise base.SourceError(
             f"{settings.key}: {variable} does not hold a service account key file (JSON)"
         ) from None
     try:
         key = validated(_KeyFile, raw, variable)
-    except SourceError as exc:
-        raise SourceError(f"{settings.key}: {exc} (a service account key file)") from None
+    except base.SourceError as exc:
+        raise base.SourceError(f"{settings.key}: {exc} (a service account key file)") from None
     context.keep_secret(key.private_key)
     if key.private_key_id:
         context.keep_secret(key.private_key_id)
@@ -198,11 +190,11 @@ class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
         self.endpoint = endpoint
         self.path = f"androidpublisher/v3/applications/{config.package}/reviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Every review Google still serves (the last 7 days)."""
         state = validated(_State, dict(cursor), "cursor")
         now = datetime.fromtimestamp(self.client.clock(), UTC)
-        result = FetchResult()
+        result = base.FetchResult()
         if state.last_run is not None and now - state.last_run > STALE:
             days = (now - state.last_run).total_seconds() / 86400
             result.warnings.append(
@@ -250,7 +242,7 @@ class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
         try:
             assertion = jwt.encode(claims, self.key.private_key, algorithm="RS256", headers=headers)
         except (ValueError, TypeError, jwt.PyJWTError):
-            raise SourceError(
+            raise base.SourceError(
                 f"{self.config.service_account_env}: private_key is not an RSA private key"
                 " (PEM) (a service account key file)"
             ) from None
@@ -279,7 +271,7 @@ class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=GooglePlaySettings,
     channel="google_play",
     display="Google Play",

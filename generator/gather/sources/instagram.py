@@ -48,14 +48,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -117,17 +110,17 @@ class InstagramSettings(GraphSettings):
 
     type: Literal["instagram"]
     user_id: Annotated[str, matching(r"[0-9]{1,30}", "a numeric Instagram user id")]
-    token_env: EnvName
+    token_env: base.EnvName
     login: Literal["facebook", "instagram"] = "facebook"
-    base_url: BaseUrl | None = None
+    base_url: base.BaseUrl | None = None
 
 
-def connect(settings: InstagramSettings, context: Context) -> InstagramAccount:
+def connect(settings: InstagramSettings, context: base.Context) -> InstagramAccount:
     """The connector, with the token from the variable named by `token_env`, on the host
     of its kind of login (or `base_url`)."""
     headers = context.bearer(settings, "token_env")
-    base = settings.base_url or HOSTS[settings.login]
-    return InstagramAccount(settings, context.client(base, headers))
+    host = settings.base_url or HOSTS[settings.login]
+    return InstagramAccount(settings, context.client(host, headers))
 
 
 class InstagramAccount(Connector[InstagramSettings]):
@@ -137,7 +130,7 @@ class InstagramAccount(Connector[InstagramSettings]):
         super().__init__(config, client)
         self.version = config.api_version
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The media of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         account = self._account()
@@ -192,12 +185,12 @@ class InstagramAccount(Connector[InstagramSettings]):
         return run.listing(f"{comment.id}/replies", None, _Reply, cut, first=comment.replies).items
 
 
-def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> Post:
+def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> base.Post:
     """A comment (`parent` its media) or a reply (`parent` its top-level comment)."""
     by_id = item.author is not None and item.author.id == account.id
     username = item.username or (item.author.username if item.author else None)
     by_name = username is not None and username.casefold() == account.username.casefold()
-    return Post(
+    return base.Post(
         native_id=item.id,
         parent_id=parent,
         root_id=None if parent == media.id else parent,
@@ -213,7 +206,7 @@ def _posted(media: _Media) -> datetime:
     return media.timestamp
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=InstagramSettings,
     channel="instagram",
     display="Instagram",

@@ -39,17 +39,7 @@ from pydantic import AfterValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from generator.errors import describe, kind_of, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -126,18 +116,18 @@ class Notification(_Identified):
 T = TypeVar("T", bound=_Identified)
 
 
-class MastodonSettings(SourceSettings):
+class MastodonSettings(base.SourceSettings):
     """Mentions of the brand's account (with its token) and hashtag timelines."""
 
     type: Literal["mastodon"]
-    base_url: BaseUrl
-    token_env: EnvName | None = None
+    base_url: base.BaseUrl
+    token_env: base.EnvName | None = None
     hashtags: list[Annotated[str, matching(r"[^\s#]+", "a hashtag without '#' or spaces")]] = Field(
         default_factory=list
     )
 
 
-def connect(settings: MastodonSettings, context: Context) -> MastodonMentions:
+def connect(settings: MastodonSettings, context: base.Context) -> MastodonMentions:
     """The connector, with the brand's token from the variable named by `token_env`."""
     headers = context.bearer(settings, "token_env")
     return MastodonMentions(settings, context.client(settings.base_url, headers))
@@ -180,7 +170,7 @@ class MastodonMentions(Connector[MastodonSettings]):
         self.host = httpx.URL(config.base_url).host
         self.brand_id: str | None = None
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Every new public status since `cursor`."""
         old_tags = cursor.get("tags")
         tag_cursor: dict[str, str] = {}
@@ -223,12 +213,12 @@ class MastodonMentions(Connector[MastodonSettings]):
             if newest is not None:
                 tag_cursor[tag] = newest
 
-        posts: dict[str, Post] = {}
+        posts: dict[str, base.Post] = {}
         for status in statuses:
             post = self._post(status)
             if post is not None and post.native_id not in posts:
                 posts[post.native_id] = post
-        new_cursor: Cursor = {}
+        new_cursor: base.Cursor = {}
         if mentions is not None:
             new_cursor["mentions"] = mentions
         if own is not None:
@@ -236,7 +226,7 @@ class MastodonMentions(Connector[MastodonSettings]):
         if tag_cursor:
             new_cursor["tags"] = tag_cursor
         ordered = sorted(posts.values(), key=lambda p: (p.at, id_key(p.native_id)))
-        return FetchResult(posts=ordered, cursor=new_cursor)
+        return base.FetchResult(posts=ordered, cursor=new_cursor)
 
     def _verify_credentials(self) -> Account:
         path = "api/v1/accounts/verify_credentials"
@@ -253,17 +243,17 @@ class MastodonMentions(Connector[MastodonSettings]):
         for answer, where in link_pages(self.client, path, query, self.config.max_pages, refused):
             data = answer.data
             if not isinstance(data, list):
-                raise SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
+                raise base.SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
             reached = False
             for index, raw in enumerate(data):
                 if not isinstance(raw, dict):
-                    raise SourceError(
+                    raise base.SourceError(
                         f"{where}: item {index}: must be an object, not {kind_of(raw)}"
                     )
                 try:
                     item = model.model_validate(raw)
                 except ValidationError as exc:
-                    raise SourceError(f"{where}: item {index}: {describe(exc)}") from None
+                    raise base.SourceError(f"{where}: item {index}: {describe(exc)}") from None
                 if since is not None and id_key(item.id) <= id_key(since):
                     reached = True
                     continue
@@ -273,7 +263,7 @@ class MastodonMentions(Connector[MastodonSettings]):
                 break
         return items, newest
 
-    def _post(self, status: Status) -> Post | None:
+    def _post(self, status: Status) -> base.Post | None:
         if status.reblog is not None or status.visibility not in GATHERED_VISIBILITY:
             return None
         text = html_to_text(status.content)
@@ -283,7 +273,7 @@ class MastodonMentions(Connector[MastodonSettings]):
         acct = status.account.acct
         handle = "@" + (acct if "@" in acct else f"{acct}@{self.host}")
         is_brand = True if self.brand_id and status.account.id == self.brand_id else None
-        return Post(
+        return base.Post(
             native_id=status.id,
             at=status.created_at,
             author=handle,
@@ -297,7 +287,7 @@ class MastodonMentions(Connector[MastodonSettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=MastodonSettings,
     channel="mastodon",
     display="Mastodon",

@@ -45,16 +45,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -92,12 +83,12 @@ class TrustpilotSettings(ReviewSettings):
 
     type: Literal["trustpilot"]
     business_unit_id: ReviewId
-    api_key_env: EnvName
+    api_key_env: base.EnvName
     reread_days: Annotated[int, Field(ge=0, le=365)] = 14
-    base_url: BaseUrl = "https://api.trustpilot.com/"
+    base_url: base.BaseUrl = "https://api.trustpilot.com/"
 
 
-def connect(settings: TrustpilotSettings, context: Context) -> TrustpilotReviews:
+def connect(settings: TrustpilotSettings, context: base.Context) -> TrustpilotReviews:
     """The connector, with the key from the variable named by `api_key_env`."""
     key = context.secret(settings, "api_key_env")
     return TrustpilotReviews(settings, context.client(settings.base_url, {"apikey": key}))
@@ -158,7 +149,7 @@ class _State(ApiModel):
 class _Run:
     state: _State
     window: datetime  # replies to reviews created since then are looked for
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
     handled: set[str] = field(default_factory=set)
     replied: dict[str, datetime] = field(default_factory=dict)
     newest: datetime | None = None
@@ -176,7 +167,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
         super().__init__(config, client)
         self.path = f"v1/business-units/{config.business_unit_id}/reviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Every review and reply new since `cursor`."""
         state = validated(_State, dict(cursor), "cursor")
         now = datetime.fromtimestamp(self.client.clock(), UTC)
@@ -184,7 +175,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
         run.newest, run.newest_ids = state.newest, set(state.newest_ids)
         run.replied = {rid: at for rid, at in state.replied.items() if at >= run.window}
         gap = self._scan(run)
-        cursor_out: Cursor = {}
+        cursor_out: base.Cursor = {}
         if run.newest is not None:
             cursor_out.update(newest=format_instant(run.newest), newest_ids=sorted(run.newest_ids))
         cursor_out["replied"] = {
@@ -299,7 +290,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
         params = {"page": page, "perPage": PER_PAGE, "orderBy": "createdat.desc"}
         answer = self.client.get(self.path, params, allow=tuple(REFUSED))
         if answer.status in REFUSED:
-            raise SourceError(f"{where}: HTTP {answer.status}: {REFUSED[answer.status]}")
+            raise base.SourceError(f"{where}: HTTP {answer.status}: {REFUSED[answer.status]}")
         return validated(_Page, answer.data, where).reviews
 
     @staticmethod
@@ -340,9 +331,9 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
         elif at >= run.window and review.id not in run.replied:
             self._reply(run, review)
 
-    def _post(self, review: _Review) -> Post:
+    def _post(self, review: _Review) -> base.Post:
         name = review.consumer.display_name if review.consumer else None
-        return Post(
+        return base.Post(
             native_id=review.id,
             root_id=review.id,
             at=review.created_at,
@@ -365,7 +356,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
             return
         run.replied[review.id] = review.created_at
         run.result.posts.append(
-            Post(
+            base.Post(
                 native_id=f"{review.id}-reply",
                 root_id=review.id,
                 parent_id=review.id,
@@ -378,7 +369,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=TrustpilotSettings,
     channel="trustpilot",
     display="Trustpilot",

@@ -53,17 +53,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
@@ -175,7 +165,7 @@ class _State(ApiModel):
 # --- settings and declaration -----------------------------------------------------------------
 
 
-class XSettings(SourceSettings):
+class XSettings(base.SourceSettings):
     """Mentions of the brand's X accounts and the brand's replies in those conversations.
 
     `accounts`: the brand's usernames (without @); `bearer_token_env`: the variable holding
@@ -186,13 +176,13 @@ class XSettings(SourceSettings):
 
     type: Literal["x"]
     accounts: Annotated[list[Username], Field(min_length=1, max_length=20)]
-    bearer_token_env: EnvName
+    bearer_token_env: base.EnvName
     max_reads_per_run: Annotated[int, Field(ge=2 * SEARCH_MIN, le=10_000_000)]
     watch_days: Annotated[int, Field(ge=1, le=7)] = 7
-    base_url: BaseUrl = "https://api.x.com/"
+    base_url: base.BaseUrl = "https://api.x.com/"
 
 
-def connect(settings: XSettings, context: Context) -> XMentions:
+def connect(settings: XSettings, context: base.Context) -> XMentions:
     """The connector, with the Bearer token from the variable named by `bearer_token_env`."""
     client = context.client(settings.base_url, context.bearer(settings, "bearer_token_env"))
     client.refuse = refuse
@@ -251,14 +241,14 @@ class _Run:
 class XMentions(Connector[XSettings]):
     """An X source (see the module docstring)."""
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Everything new since `cursor`, within the read budget."""
         run = _Run(self.config.max_reads_per_run)
         try:
             new_cursor = self._gather(validated(_State, dict(cursor), "cursor"), run)
-        except SourceError as exc:
+        except base.SourceError as exc:
             spent = f" (after {run.reads} reads)" if run.reads else ""
-            raise SourceError(f"{exc}{spent}", status=exc.status) from None
+            raise base.SourceError(f"{exc}{spent}", status=exc.status) from None
         usage = {"reads": run.reads}
         if run.unavailable:
             usage["unavailable"] = run.unavailable
@@ -268,11 +258,11 @@ class XMentions(Connector[XSettings]):
                 f"read budget of {self.config.max_reads_per_run} reached (max_reads_per_run):"
                 f" stopped before {run.stopped}; the rest is read next run"
             )
-        return FetchResult(
+        return base.FetchResult(
             posts=self._posts(run), cursor=new_cursor, usage=usage, warnings=warnings
         )
 
-    def _gather(self, state: _State, run: _Run) -> Cursor:
+    def _gather(self, state: _State, run: _Run) -> base.Cursor:
         accounts = self._accounts(state, run)
         brand_ids = run.brand = set(accounts.values())
         mentions: dict[str, dict[str, str]] = {}
@@ -289,7 +279,7 @@ class XMentions(Connector[XSettings]):
             mentions[account_id] = progress.to_json()
         watch = self._watch(state.watch, run, brand_ids)
         self._replies(watch, run)
-        new: Cursor = {"accounts": dict(sorted(accounts.items()))}
+        new: base.Cursor = {"accounts": dict(sorted(accounts.items()))}
         new["mentions"] = {k: v for k, v in sorted(mentions.items()) if v}
         new["watch"] = {
             conv: {"since": w.since, "until": format_instant(w.until)}
@@ -322,7 +312,7 @@ class XMentions(Connector[XSettings]):
             data = self.client.get(path, {"user.fields": "username"}).data
             answer = validated(_UserAnswer, data, path)
             if answer.data is None:
-                raise SourceError(f"{path}: no such X account (or suspended): @{username}")
+                raise base.SourceError(f"{path}: no such X account (or suspended): @{username}")
             run.reads += 1
             found[username.lower()] = answer.data.id
         return found
@@ -411,7 +401,7 @@ class XMentions(Connector[XSettings]):
 
     # -- posts --
 
-    def _posts(self, run: _Run) -> list[Post]:
+    def _posts(self, run: _Run) -> list[base.Post]:
         alias: dict[str, str] = {}
         newest: dict[str, _Tweet] = {}
         for tweet in run.tweets:
@@ -425,7 +415,7 @@ class XMentions(Connector[XSettings]):
 
     def _post(
         self, tweet: _Tweet, alias: Mapping[str, str], brand: set[str], users: Mapping[str, _User]
-    ) -> Post:
+    ) -> base.Post:
         user = users.get(tweet.author_id)
         key = tweet.key
         at = tweet.created_at if key == tweet.id else snowflake_time(key)
@@ -433,7 +423,7 @@ class XMentions(Connector[XSettings]):
         parent = tweet.parent
         name = user.name.strip() if user and user.name else None
         metrics = user.public_metrics if user else None
-        return Post(
+        return base.Post(
             native_id=key,
             at=at,
             author=f"@{user.username}" if user else None,
@@ -474,7 +464,7 @@ def _batches(conversations: Sequence[str], usernames: Sequence[str]) -> list[lis
     return batches
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=XSettings,
     channel="x",
     display="X",
