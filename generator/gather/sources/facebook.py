@@ -46,7 +46,6 @@ one run leave the oldest of them ungathered, with a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -248,17 +247,14 @@ class FacebookPage(Connector[FacebookSettings]):
         since = mark.at
 
         def enough(page: list[_Comment]) -> bool:
-            return since is not None and newest_first_past(page, _created, since)
+            times = [c.created_time for c in page]
+            return since is not None and newest_first_past(times, since)
 
         cut = ("new comments", "the oldest of them were not gathered")
         listing = run.listing(
             f"{post.id}/comments", None, _Comment, cut, first=post.comments, stop=enough
         )
         return listing.items
-
-
-def _created(comment: _Comment) -> datetime:
-    return comment.created_time
 
 
 SOURCE = base.SourceType(

@@ -729,9 +729,9 @@ def graph_list(
         page += 1
 
 
-def newest_first_past(items: list[Any], at: Callable[[Any], datetime], mark: datetime) -> bool:
-    """Whether a page lists its items newest first and reaches back before `mark`: the
-    pages after it hold nothing newer (a page in another order never stops a listing)."""
-    times = [at(item) for item in items]
+def newest_first_past(times: list[datetime], mark: datetime) -> bool:
+    """Whether a page's items (their `times`) are listed newest first and reach back
+    before `mark`: the pages after it hold nothing newer (a page in another order never
+    stops a listing)."""
     ordered = all(a >= b for a, b in itertools.pairwise(times))
     return bool(times) and ordered and times[-1] < mark

@@ -42,7 +42,6 @@ pages of them leave the rest ungathered, with a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -138,7 +137,7 @@ class InstagramAccount(Connector[InstagramSettings]):
         horizon = run.horizon
 
         def enough(page: list[_Media]) -> bool:
-            return newest_first_past(page, _posted, horizon)
+            return newest_first_past([m.timestamp for m in page], horizon)
 
         path = f"{self.version}/{self.config.user_id}/media"
         params = {"fields": MEDIA_FIELDS, "limit": MEDIA_PAGE}
@@ -200,10 +199,6 @@ def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> base.P
         url=media.permalink,
         is_brand=True if by_id or by_name else None,
     )
-
-
-def _posted(media: _Media) -> datetime:
-    return media.timestamp
 
 
 SOURCE = base.SourceType(

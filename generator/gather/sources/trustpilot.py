@@ -50,6 +50,7 @@ from generator.gather.sources.helpers import (
     ApiModel,
     Connector,
     ReviewSettings,
+    reply_id,
     review_praise,
     validated,
 )
@@ -357,7 +358,7 @@ class TrustpilotReviews(Connector[TrustpilotSettings]):
         run.replied[review.id] = review.created_at
         run.result.posts.append(
             base.Post(
-                native_id=f"{review.id}-reply",
+                native_id=reply_id(review.id),
                 root_id=review.id,
                 parent_id=review.id,
                 at=reply.created_at,
