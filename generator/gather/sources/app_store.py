@@ -198,7 +198,7 @@ class AppStoreReviews(ReviewSource[AppStoreSettings]):
                 f"{variable} does not hold an App Store Connect private key (the text of"
                 " the .p8 file, an EC P-256 key in PEM)"
             ) from None
-        self.client.set_header("authorization", f"Bearer {token}")
+        self.client.set_bearer(token)
         self.expires = float(now + TOKEN_LIFETIME)
 
     @staticmethod

@@ -206,11 +206,20 @@ class Context:
         self.clients: list[HttpClient] = []
         self.secrets: list[str] = []  # every credential read, scrubbed from every message
 
-    def client(self, base_url: str, headers: Mapping[str, str] | None = None) -> HttpClient:
-        """A new HttpClient for `base_url` (tests inject sleep, clock and transport)."""
+    def client(
+        self,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        bearer: str | None = None,
+    ) -> HttpClient:
+        """A new HttpClient for `base_url`, sending `bearer` (if any) as its bearer token
+        (tests inject sleep, clock and transport)."""
         from generator.gather.sources.http import HttpClient
 
         made = HttpClient(base_url, headers=headers, secrets=self.secrets, **self.client_options)
+        if bearer is not None:
+            made.set_bearer(bearer)
         self.clients.append(made)
         return made
 
@@ -264,12 +273,6 @@ class Context:
         if getattr(settings, field_name, None) is None:
             return None
         return self.secret(settings, field_name)
-
-    def bearer(self, settings: SourceSettings, field_name: str) -> dict[str, str]:
-        """The `Authorization` header that sends the token in the variable a settings field
-        names ({} when the field names none)."""
-        token = self.optional_secret(settings, field_name)
-        return {"authorization": f"Bearer {token}"} if token else {}
 
     @property
     def requests(self) -> int:

@@ -126,8 +126,8 @@ class FacebookSettings(GraphSettings):
 
 def connect(settings: FacebookSettings, context: base.Context) -> FacebookPage:
     """The connector, with the Page token from the variable named by `page_token_env`."""
-    headers = context.bearer(settings, "page_token_env")
-    return FacebookPage(settings, context.client(settings.base_url, headers))
+    token = context.secret(settings, "page_token_env")
+    return FacebookPage(settings, context.client(settings.base_url, bearer=token))
 
 
 class FacebookPage(Connector[FacebookSettings]):

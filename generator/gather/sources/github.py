@@ -133,8 +133,8 @@ class GitHubSettings(base.SourceSettings):
 
 def connect(settings: GitHubSettings, context: base.Context) -> GitHubIssues:
     """The connector, with a token from the variable named by `token_env` (if any)."""
-    headers = context.bearer(settings, "token_env")
-    return GitHubIssues(settings, context.client(settings.base_url, headers))
+    token = context.optional_secret(settings, "token_env")
+    return GitHubIssues(settings, context.client(settings.base_url, bearer=token))
 
 
 # --- the source -----------------------------------------------------------------------------

@@ -135,7 +135,7 @@ class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
     def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The reviews updated since `newest` minus the re-read window, newest first."""
         window = Window(cursor, self.config.reread_days)
-        self.client.set_header("authorization", f"Bearer {access_token(self.token, self.form)}")
+        self.client.set_bearer(access_token(self.token, self.form))
         result = base.FetchResult()
         reviews: list[_Review] = []
         page_token: str | None = None

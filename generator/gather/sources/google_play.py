@@ -202,7 +202,7 @@ class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
                 f" only the last {SERVED.days} days of reviews, so run it at least daily"
                 + (" (some reviews were missed)" if now - state.last_run > SERVED else "")
             )
-        self.client.set_header("authorization", f"Bearer {self._access_token()}")
+        self.client.set_bearer(self._access_token())
         reviews: list[Review] = []
         page_token: str | None = None
         skipped = 0

@@ -117,9 +117,9 @@ class InstagramSettings(GraphSettings):
 def connect(settings: InstagramSettings, context: base.Context) -> InstagramAccount:
     """The connector, with the token from the variable named by `token_env`, on the host
     of its kind of login (or `base_url`)."""
-    headers = context.bearer(settings, "token_env")
+    token = context.secret(settings, "token_env")
     host = settings.base_url or HOSTS[settings.login]
-    return InstagramAccount(settings, context.client(host, headers))
+    return InstagramAccount(settings, context.client(host, bearer=token))
 
 
 class InstagramAccount(Connector[InstagramSettings]):

@@ -129,8 +129,8 @@ class MastodonSettings(base.SourceSettings):
 
 def connect(settings: MastodonSettings, context: base.Context) -> MastodonMentions:
     """The connector, with the brand's token from the variable named by `token_env`."""
-    headers = context.bearer(settings, "token_env")
-    return MastodonMentions(settings, context.client(settings.base_url, headers))
+    token = context.optional_secret(settings, "token_env")
+    return MastodonMentions(settings, context.client(settings.base_url, bearer=token))
 
 
 def id_key(value: str) -> tuple[int, int, str]:

@@ -184,7 +184,8 @@ class XSettings(base.SourceSettings):
 
 def connect(settings: XSettings, context: base.Context) -> XMentions:
     """The connector, with the Bearer token from the variable named by `bearer_token_env`."""
-    client = context.client(settings.base_url, context.bearer(settings, "bearer_token_env"))
+    token = context.secret(settings, "bearer_token_env")
+    client = context.client(settings.base_url, bearer=token)
     client.refuse = refuse
     return XMentions(settings, client)
 
