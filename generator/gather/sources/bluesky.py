@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from generator.errors import describe, kind_of, matching
+from generator.errors import kind_of, matching
 from generator.gather.sources import base
 from generator.gather.sources.atproto import Did, Session
 from generator.gather.sources.helpers import (
@@ -274,23 +274,18 @@ class BlueskySource(Connector[BlueskySettings]):
             return None
         if _collection_of(view.uri) != POST_COLLECTION:
             return None
-        try:
-            record = _Record.model_validate(view.record)
-        except ValidationError as exc:
-            raise base.SourceError(f"{method}: item {index}: record: {describe(exc)}") from None
+        record = validated(_Record, view.record, f"{method}: item {index}: record")
         return _Said(view.uri, view.author, record, view.indexedAt)
 
     def _notifications(self, state: _State, run: _Run) -> dict[str, Any]:
         method = "app.bsky.notification.listNotifications"
         old = state.notifications
-        try:
-            progress = Progress(
-                _Mark.model_validate(old["mark"]) if "mark" in old else None,
-                old.get("resume") if isinstance(old.get("resume"), str) else None,
-                _Mark.model_validate(old["top"]) if "top" in old else None,
-            )
-        except ValidationError as exc:
-            raise base.SourceError(f"cursor: notifications: {describe(exc)}") from None
+        where = "cursor: notifications"
+        progress = Progress(
+            validated(_Mark, old["mark"], where) if "mark" in old else None,
+            old.get("resume") if isinstance(old.get("resume"), str) else None,
+            validated(_Mark, old["top"], where) if "top" in old else None,
+        )
 
         def read(floor: _Mark | None, start: str | None, token: str | None) -> Page[_Said]:
             params: dict[str, Any] = {"reasons": list(REASONS), "limit": PAGE_LIMIT}
@@ -432,10 +427,7 @@ class BlueskySource(Connector[BlueskySettings]):
                     continue
                 raise base.SourceError(f"{method}: a thread node of unknown type {kind!r}")
             first = False
-            try:
-                view = _PostView.model_validate(node.get("post"))
-            except ValidationError as exc:
-                raise base.SourceError(f"{method}: post: {describe(exc)}") from None
+            view = validated(_PostView, node.get("post"), f"{method}: post")
             replies = node.get("replies") or []
             if not isinstance(replies, list):
                 raise base.SourceError(f"{method}: replies: must be a list, not {kind_of(replies)}")

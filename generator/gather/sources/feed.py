@@ -41,11 +41,11 @@ from typing import Any, Literal
 
 import feedparser
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from generator.errors import describe, one_line
+from generator.errors import one_line
 from generator.gather.sources import base
-from generator.gather.sources.helpers import Connector, html_to_text
+from generator.gather.sources.helpers import Connector, html_to_text, validated
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.times import format_instant, parse_instant
 
@@ -193,10 +193,7 @@ class FeedEntries(Connector[FeedSettings]):
         newest = seen
         ids: set[str] = set()
         for index, raw in enumerate(entries):
-            try:
-                entry = Entry.model_validate(dict(raw))
-            except ValidationError as exc:
-                raise base.SourceError(f"{where}: entry {index}: {describe(exc)}") from None
+            entry = validated(Entry, dict(raw), f"{where}: entry {index}")
             at, written = _moment(entry.published_parsed), entry.published
             if at is None:
                 at, written = _moment(entry.updated_parsed), entry.updated

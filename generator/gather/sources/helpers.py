@@ -713,12 +713,9 @@ def graph_list(
             answer = client.get(url, params if page == 1 else None)
             data, current = answer.data, answer.url
         listed = validated(_Page, data, where)
-        found: list[M] = []
-        for index, raw in enumerate(listed.data):
-            try:
-                found.append(model.model_validate(raw))
-            except ValidationError as exc:
-                raise SourceError(f"{where}: item {index}: {describe(exc)}") from None
+        found = [
+            validated(model, raw, f"{where}: item {index}") for index, raw in enumerate(listed.data)
+        ]
         items.extend(found)
         following = listed.paging.next if listed.paging else None
         if following is None or (stop is not None and stop(found)):

@@ -35,10 +35,10 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from generator.errors import describe, kind_of, matching
+from generator.errors import kind_of, matching
 from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
@@ -246,14 +246,7 @@ class MastodonMentions(Connector[MastodonSettings]):
                 raise base.SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
             reached = False
             for index, raw in enumerate(data):
-                if not isinstance(raw, dict):
-                    raise base.SourceError(
-                        f"{where}: item {index}: must be an object, not {kind_of(raw)}"
-                    )
-                try:
-                    item = model.model_validate(raw)
-                except ValidationError as exc:
-                    raise base.SourceError(f"{where}: item {index}: {describe(exc)}") from None
+                item = validated(model, raw, f"{where}: item {index}")
                 if since is not None and id_key(item.id) <= id_key(since):
                     reached = True
                     continue
