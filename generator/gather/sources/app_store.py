@@ -139,6 +139,7 @@ def connect(settings: AppStoreSettings, context: base.Context) -> AppStoreReview
 class AppStoreReviews(ReviewSource[AppStoreSettings]):
     """An app's reviews and published responses (see the module docstring)."""
 
+    page_size = PAGE_SIZE
     hints: ClassVar[Mapping[int, str]] = {
         401: "App Store Connect refused the token: check key_id, issuer_id and the key",
         403: "the API key's role may not read this app's customer reviews",
@@ -174,7 +175,7 @@ class AppStoreReviews(ReviewSource[AppStoreSettings]):
             if url is None or len(fresh) < len(found.data):
                 break
         else:
-            result.warnings.append(self.cut_short(PAGE_SIZE))
+            result.warnings.append(self.cut_short())
         result.cursor = window.cursor()
         return result
 

@@ -44,7 +44,6 @@ from generator.gather.sources.helpers import (
     ReviewSource,
     Window,
     access_token,
-    validated,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -83,6 +82,10 @@ class _Page(ApiModel):
     nextPageToken: str | None = None
 
 
+def _next_token(page: _Page) -> str | None:
+    return page.nextPageToken
+
+
 class GoogleBusinessSettings(RereadSettings):
     """Reviews of one Business Profile location, with the owner's replies.
 
@@ -119,6 +122,7 @@ class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
     """A location's reviews and replies (see the module docstring)."""
 
     hints: ClassVar[Mapping[int, str]] = {429: ZERO_QUOTA}
+    page_size = PAGE_SIZE
 
     def __init__(
         self,
@@ -138,20 +142,13 @@ class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
         self.client.set_bearer(access_token(self.token, self.form))
         result = base.FetchResult()
         reviews: list[_Review] = []
-        page_token: str | None = None
-        for page in range(1, self.config.max_pages + 1):
-            params = {"pageSize": PAGE_SIZE, "orderBy": "updateTime desc"}
-            if page_token:
-                params["pageToken"] = page_token
-            where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = validated(_Page, self.client.get(self.path, params).data, where)
+        params = {"pageSize": self.page_size, "orderBy": "updateTime desc"}
+        token = ("pageToken", _next_token)
+        for found in self.token_pages(params, _Page, token, result.warnings):
             fresh = [r for r in found.reviews if window.keep(r.updateTime)]
             reviews += fresh
-            page_token = found.nextPageToken
-            if not page_token or len(fresh) < len(found.reviews):
+            if len(fresh) < len(found.reviews):
                 break
-        else:
-            result.warnings.append(self.cut_short(PAGE_SIZE))
         result.posts = self.posts(self._review(r) for r in reviews)
         result.cursor = window.cursor()
         return result

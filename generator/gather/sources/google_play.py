@@ -112,6 +112,10 @@ class _Page(ApiModel):
     tokenPagination: _Paging | None = None
 
 
+def _next_token(page: _Page) -> str | None:
+    return page.tokenPagination.nextPageToken if page.tokenPagination else None
+
+
 class _State(ApiModel):
     last_run: Instant | None = None
 
@@ -170,6 +174,7 @@ def connect(settings: GooglePlaySettings, context: base.Context) -> GooglePlayRe
 class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
     """An app's recent reviews and replies (see the module docstring)."""
 
+    page_size = PAGE_SIZE
     hints: ClassVar[Mapping[int, str]] = {
         401: "Google refused the access token",
         403: "the service account may not read this app's reviews: invite it in Play"
@@ -204,25 +209,15 @@ class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
             )
         self.client.set_bearer(self._access_token())
         reviews: list[Review] = []
-        page_token: str | None = None
         skipped = 0
-        for page in range(1, self.config.max_pages + 1):
-            params: dict[str, Any] = {"maxResults": PAGE_SIZE}
-            if page_token:
-                params["token"] = page_token
-            where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = validated(_Page, self.client.get(self.path, params).data, where)
+        params = {"maxResults": self.page_size}
+        for found in self.token_pages(params, _Page, ("token", _next_token), result.warnings):
             for item in found.reviews:
                 review = self._review(item)
                 if review is None:
                     skipped += 1
                 else:
                     reviews.append(review)
-            page_token = found.tokenPagination.nextPageToken if found.tokenPagination else None
-            if not page_token:
-                break
-        else:
-            result.warnings.append(self.cut_short(PAGE_SIZE))
         if skipped:
             result.warnings.append(f"{skipped} reviews without a user comment were skipped")
         result.posts = self.posts(reviews)

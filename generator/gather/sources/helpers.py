@@ -294,15 +294,42 @@ R = TypeVar("R", bound=ReviewSettings)
 
 
 class ReviewSource(Connector[R]):
-    """A review source: a `Connector` that turns reviews into posts by its star threshold."""
+    """A review source: a `Connector` that reads the pages of its list of reviews (`path`,
+    `page_size` a page) and turns reviews into posts by its star threshold."""
 
-    def cut_short(self, page_size: int) -> str:
+    page_size: ClassVar[int]
+    path: str
+
+    def cut_short(self) -> str:
         """The warning of a run that stopped at `max_pages` with pages left."""
         pages = self.config.max_pages
         return (
-            f"stopped after max_pages ({pages}) pages of {page_size} reviews; older reviews"
-            " were not gathered (raise max_pages)"
+            f"stopped after max_pages ({pages}) pages of {self.page_size} reviews; older"
+            " reviews were not gathered (raise max_pages)"
         )
+
+    def token_pages(
+        self,
+        params: Mapping[str, Any],
+        model: type[M],
+        token: tuple[str, Callable[[M], str | None]],
+        warnings: list[str],
+    ) -> Iterator[M]:
+        """The pages of the list, each read as `model`, up to max_pages (then `cut_short`
+        goes in `warnings`): the first asked with `params`, each next one also with the page
+        token the one before gave (`token`: its query parameter, and how a page gives it).
+        Leaving the loop asks for no more."""
+        name, next_token = token
+        page_token: str | None = None
+        for page in range(1, self.config.max_pages + 1):
+            query = {**params, name: page_token} if page_token else dict(params)
+            where = self.path if page == 1 else f"{self.path} (page {page})"
+            found = validated(model, self.client.get(self.path, query).data, where)
+            yield found
+            page_token = next_token(found)
+            if not page_token:
+                return
+        warnings.append(self.cut_short())
 
     def posts(self, reviews: Iterable[Review]) -> list[Post]:
         """Every review's post and its reply's, by the configured star threshold."""
