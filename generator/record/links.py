@@ -13,11 +13,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from generator.errors import Problem
+from generator.record.jsonl import read_models
 from generator.record.model import CASE_ID_RE, Instant, Short, _Record
-from generator.record.store import atomic_write, iter_lines, validation_problems
+from generator.record.store import atomic_write
 from generator.record.times import format_instant
 
 LINKS = Path("content/links.jsonl")
@@ -52,21 +51,7 @@ def load_links(root: Path) -> Links:
     problems: list[Problem] = []
     if not path.is_file():
         return Links(items, problems)
-    for item in iter_lines(path, shown):
-        if isinstance(item, Problem):
-            problems.append(item)
-            continue
-        number, text = item
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
-            problems.append(Problem(shown, number, None, f"not valid JSON: {exc}"))
-            continue
-        try:
-            link = Link.model_validate(data)
-        except ValidationError as exc:
-            problems.extend(validation_problems(shown, number, exc))
-            continue
+    for number, link in read_models(path, shown, Link, problems):
         problems.extend(_shape(link, items, shown, number))
         items.append(link)
     return Links(items, problems)

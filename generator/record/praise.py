@@ -8,15 +8,12 @@ brand afterwards; it never enters a complaint figure.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from generator.errors import Problem
+from generator.record.jsonl import read_models
 from generator.record.model import Instant, Short, Text, Url, _Record
-from generator.record.store import iter_lines, validation_problems
 
 PRAISE_DIR = Path("content/praise")
 
@@ -48,21 +45,7 @@ def load_praise(root: Path) -> PraiseRecord:
     folder = root / PRAISE_DIR
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
         shown = path.relative_to(root).as_posix()
-        for item in iter_lines(path, shown):
-            if isinstance(item, Problem):
-                problems.append(item)
-                continue
-            number, text = item
-            try:
-                data = json.loads(text)
-            except (json.JSONDecodeError, RecursionError, ValueError) as exc:
-                problems.append(Problem(shown, number, None, f"not valid JSON: {exc}"))
-                continue
-            try:
-                praise = Praise.model_validate(data)
-            except ValidationError as exc:
-                problems.extend(validation_problems(shown, number, exc))
-                continue
+        for _, praise in read_models(path, shown, Praise, problems):
             items[(praise.channel, praise.post_id)] = praise
     ordered = sorted(items.values(), key=lambda p: (p.at, p.id), reverse=True)
     return PraiseRecord(ordered, problems)

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from generator.gather.imports.base import ImportFormat, ImportOptions, ImportResult
-from generator.gather.imports.fields import Draft, in_zone, iso_time, native_id, zone_named
+from generator.gather.imports.city import read_requests
+from generator.gather.imports.fields import Draft, in_zone, iso_time, native_id
 from generator.gather.imports.records import Record, check_columns, is_json, read_records
 
 CHANNEL = "nyc311"
@@ -72,19 +73,6 @@ def local_time(record: Record, key: str, zone: zoneinfo.ZoneInfo, draft: Draft) 
             record.column(key), f"not a time like 2024-04-16T03:03:15.000: {value[:40]!r}"
         )
     return moment
-
-
-def agency_filter(wanted: str | None) -> Callable[[Iterable[str]], bool]:
-    """`--company` as a test of a request's agency names (code or full name, any case)."""
-    if not wanted or wanted.strip() in ("", "*"):
-        return lambda names: True
-    key = " ".join(wanted.split()).casefold()
-    return lambda names: any(" ".join(name.split()).casefold() == key for name in names)
-
-
-def closure_kind(options: ImportOptions) -> str:
-    """What a closure means here: closed, not fixed (the default), or resolved."""
-    return options.closed_as or "closed"
 
 
 def _precision(record: Record, key: str) -> Literal["day"] | None:
@@ -142,11 +130,10 @@ def _case(record: Record, draft: Draft, zone: zoneinfo.ZoneInfo, closing: str) -
 
 def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
     """Every request (of one agency with `--company`)."""
-    zone = zone_named(options.timezone)
-    kept = agency_filter(options.company)
-    closing = closure_kind(options)
-    cases = []
-    skipped = {"other agency": 0}
+    return read_requests(shown, options, _records(path, shown), _agencies, _case)
+
+
+def _records(path: Path, shown: str) -> Iterator[tuple[int, Record]]:
     for record in read_records(
         path,
         shown,
@@ -154,14 +141,12 @@ def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
         what="the 311 columns (unique_key, created_date, status, …)",
         normalise=normalise,
     ):
-        draft = Draft(shown, record.line)
         check_columns(record, REQUIRED, shown)
-        if not kept((record.get("agency"), record.get("agency_name"))):
-            skipped["other agency"] += 1
-            continue
-        _case(record, draft, zone, closing)
-        cases.append(draft.build())
-    return ImportResult(cases, skipped)
+        yield record.line, record
+
+
+def _agencies(record: Record) -> tuple[str, str]:
+    return record.get("agency"), record.get("agency_name")
 
 
 def _looks_like(head: bytes) -> bool:

@@ -22,15 +22,16 @@ Datetimes should carry a zone (W3C format); those without take `--timezone`.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from generator.gather.imports.base import ImportFormat, ImportOptions, ImportResult
+from generator.gather.imports.city import read_requests
 from generator.gather.imports.csvrows import fail
-from generator.gather.imports.fields import Draft, iso_time, native_id, zone_named
+from generator.gather.imports.fields import Draft, iso_time, native_id
 from generator.gather.imports.jsonstream import json_items
-from generator.gather.imports.nyc311 import agency_filter, closure_kind
 from generator.gather.imports.records import opened
 from generator.record.model import Outcome
 
@@ -158,22 +159,19 @@ def _case(item: Any, draft: Draft, zone: zoneinfo.ZoneInfo, closing: str) -> Non
 
 def read(path: Path, shown: str, options: ImportOptions) -> ImportResult:
     """Every service request (of one agency with `--company`)."""
-    zone = zone_named(options.timezone)
-    kept = agency_filter(options.company)
-    closing = closure_kind(options)
-    cases = []
-    skipped = {"other agency": 0}
+    return read_requests(shown, options, _items(path, shown), _agencies, _case)
+
+
+def _items(path: Path, shown: str) -> Iterator[tuple[int, Any]]:
     with opened(path, shown) as (stream, json):
         if not json:
             raise fail(shown, 1, None, "not JSON: read requests.json (requests.xml is not read)")
-        for line, item in json_items(stream, shown, [()]):
-            draft = Draft(shown, line)
-            if isinstance(item, dict) and not kept((str(item.get("agency_responsible") or ""),)):
-                skipped["other agency"] += 1
-                continue
-            _case(item, draft, zone, closing)
-            cases.append(draft.build())
-    return ImportResult(cases, skipped)
+        yield from json_items(stream, shown, [()])
+
+
+def _agencies(item: Any) -> tuple[str] | None:
+    """Its agency; None for an item that is not an object (`_case` says so)."""
+    return (str(item.get("agency_responsible") or ""),) if isinstance(item, dict) else None
 
 
 def _looks_like(head: bytes) -> bool:

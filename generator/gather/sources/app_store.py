@@ -38,23 +38,17 @@ import jwt
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    FetchResult,
-    SourceError,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
+    RereadSettings,
     Review,
-    ReviewSettings,
     ReviewSource,
     Window,
+    next_url,
     validated,
 )
-from generator.gather.sources.http import Answer, HttpClient
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 
 PAGE_SIZE = 200  # the most the API allows
@@ -118,7 +112,7 @@ class _Page(ApiModel):
     links: _Links | None = None
 
 
-class AppStoreSettings(ReviewSettings):
+class AppStoreSettings(RereadSettings):
     """Customer reviews of one app in App Store Connect, with the published responses.
 
     `app_id` is the app's Apple ID (digits, shown under App Information). `key_id` and
@@ -132,79 +126,80 @@ class AppStoreSettings(ReviewSettings):
     app_id: Annotated[str, matching(r"[0-9]{1,20}", "the app's Apple ID (digits)")]
     key_id: Annotated[str, matching(r"[A-Z0-9]{6,20}", "a key ID like 2X9R4HXF34")]
     issuer_id: Annotated[str, matching(r"[0-9a-fA-F-]{36}", "an issuer ID (a UUID)")] | None = None
-    private_key_env: EnvName = "APP_STORE_CONNECT_KEY"
-    base_url: BaseUrl = "https://api.appstoreconnect.apple.com/"
-    reread_days: Annotated[int, Field(ge=1, le=365)] = 30
+    private_key_env: base.EnvName = "APP_STORE_CONNECT_KEY"
+    base_url: base.BaseUrl = "https://api.appstoreconnect.apple.com/"
 
 
-def connect(settings: AppStoreSettings, context: Context) -> AppStoreReviews:
+def connect(settings: AppStoreSettings, context: base.Context) -> AppStoreReviews:
     """The connector, with the .p8 private key from the variable `private_key_env` names."""
     key = context.secret_text(settings, "private_key_env")
     return AppStoreReviews(settings, context.client(settings.base_url), key)
 
 
-class AppStoreReviews(ReviewSource):
+class AppStoreReviews(ReviewSource[AppStoreSettings]):
     """An app's reviews and published responses (see the module docstring)."""
 
+    page_size = PAGE_SIZE
     hints: ClassVar[Mapping[int, str]] = {
         401: "App Store Connect refused the token: check key_id, issuer_id and the key",
         403: "the API key's role may not read this app's customer reviews",
     }
 
-    def __init__(self, config: AppStoreSettings, api: HttpClient, key: str) -> None:
-        super().__init__(config, api)
-        self.settings = config
+    def __init__(self, config: AppStoreSettings, client: HttpClient, key: str) -> None:
+        super().__init__(config, client)
         self.key = key
         self.expires = 0.0
         self.path = f"v1/apps/{config.app_id}/customerReviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The reviews created since `newest` minus the re-read window, newest first."""
-        window = Window(cursor, self.settings.reread_days)
-        result = FetchResult()
+        window = Window(cursor, self.config.reread_days)
+        result = base.FetchResult()
         url: str | None = self.path
         params: dict[str, Any] | None = {
             "sort": "-createdDate",
             "limit": PAGE_SIZE,
             "include": "response",
         }
-        for page in range(1, self.settings.max_pages + 1):
+        for page in range(1, self.config.max_pages + 1):
             where = self.path if page == 1 else f"{self.path} (page {page})"
             self._authorize()
-            answer = self.api.get(url or self.path, params)
+            answer = self.client.get(url or self.path, params)
             found = validated(_Page, answer.data, where)
             fresh = [r for r in found.data if window.keep(r.attributes.createdDate)]
             responses = self._responses(found, where)
             result.posts += self.posts(self._review(r, responses) for r in fresh)
-            url, params = self._next(answer, found, where), None
+            link = (found.links.next if found.links else None) or None
+            refused = f"{where}: links.next is not a URL on this API"
+            url, params = next_url(self.client, link, answer.url, refused), None
             if url is None or len(fresh) < len(found.data):
                 break
         else:
-            result.warnings.append(self.cut_short(PAGE_SIZE))
+            result.warnings.append(self.cut_short())
         result.cursor = window.cursor()
         return result
 
     def _authorize(self) -> None:
         """A fresh token when the current one has less than a minute left."""
-        now = int(self.api.clock())
+        now = int(self.client.clock())
         if now < self.expires - 60:
             return
         claims: dict[str, Any] = {"iat": now, "exp": now + TOKEN_LIFETIME, "aud": AUDIENCE}
-        if self.settings.issuer_id:
-            claims["iss"] = self.settings.issuer_id
+        if self.config.issuer_id:
+            claims["iss"] = self.config.issuer_id
         else:
             claims["sub"] = "user"
         try:
             token = jwt.encode(
-                claims, self.key, algorithm="ES256", headers={"kid": self.settings.key_id}
+                claims, self.key, algorithm="ES256", headers={"kid": self.config.key_id}
             )
         except (ValueError, TypeError, jwt.PyJWTError):
-            variable = self.settings.private_key_env
-            raise SourceError(
+            variable = self.config.private_key_env
+            raise base.SourceError(
                 f"{variable} does not hold an App Store Connect private key (the text of"
                 " the .p8 file, an EC P-256 key in PEM)"
             ) from None
-        self.api.set_header("authorization", f"Bearer {token}")
+        self.client.set_bearer(token)
         self.expires = float(now + TOKEN_LIFETIME)
 
     @staticmethod
@@ -246,18 +241,8 @@ class AppStoreReviews(ReviewSource):
             reply_at=response.lastModifiedDate if response else None,
         )
 
-    def _next(self, answer: Answer, found: _Page, where: str) -> str | None:
-        """The next page's URL (links.next), only on this API's origin."""
-        link = found.links.next if found.links else None
-        if not link:
-            return None
-        url = self.api.follow(link, answer.url)
-        if url is None:
-            raise SourceError(f"{where}: links.next is not a URL on this API; not followed")
-        return url
 
-
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=AppStoreSettings,
     channel="app_store",
     display="App Store",

@@ -82,7 +82,7 @@ class Session:
 
     def _use(self, session: _Session) -> None:
         self.client.secrets += [session.accessJwt, session.refreshJwt]
-        self.client.set_header("authorization", f"Bearer {session.accessJwt}")
+        self.client.set_bearer(session.accessJwt)
 
     def _keep(self, session: _Session) -> None:
         self.current = session
@@ -103,7 +103,7 @@ class Session:
     def login(self) -> None:
         """com.atproto.server.createSession with the app password."""
         method = "xrpc/com.atproto.server.createSession"
-        self.client.set_header("authorization", None)
+        self.client.set_bearer(None)
         try:
             answer = self.client.post(
                 method, json={"identifier": self.identifier, "password": self.password}

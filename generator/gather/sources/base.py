@@ -206,11 +206,20 @@ class Context:
         self.clients: list[HttpClient] = []
         self.secrets: list[str] = []  # every credential read, scrubbed from every message
 
-    def client(self, base_url: str, headers: Mapping[str, str] | None = None) -> HttpClient:
-        """A new HttpClient for `base_url` (tests inject sleep, clock and transport)."""
+    def client(
+        self,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        bearer: str | None = None,
+    ) -> HttpClient:
+        """A new HttpClient for `base_url`, sending `bearer` (if any) as its bearer token
+        (tests inject sleep, clock and transport)."""
         from generator.gather.sources.http import HttpClient
 
         made = HttpClient(base_url, headers=headers, secrets=self.secrets, **self.client_options)
+        if bearer is not None:
+            made.set_bearer(bearer)
         self.clients.append(made)
         return made
 

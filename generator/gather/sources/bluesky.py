@@ -43,23 +43,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from generator.errors import describe, kind_of, matching
+from generator.errors import kind_of, matching
+from generator.gather.sources import base
 from generator.gather.sources.atproto import Did, Session
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
 from generator.gather.sources.helpers import (
     ApiModel,
+    Connector,
     Page,
     Progress,
     pages_within,
@@ -200,7 +191,7 @@ class _Said:
 # --- settings and declaration -----------------------------------------------------------------
 
 
-class BlueskySettings(SourceSettings):
+class BlueskySettings(base.SourceSettings):
     """Mentions, replies and quotes of the brand's Bluesky account, and its replies.
 
     `handle`: the brand's account (it logs in with an app password from the variable named
@@ -212,15 +203,15 @@ class BlueskySettings(SourceSettings):
 
     type: Literal["bluesky"]
     handle: Handle
-    app_password_env: EnvName
+    app_password_env: base.EnvName
     accounts: list[Handle] = Field(default_factory=list)
     notifications: bool = True
     search: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(default_factory=list)
     watch_days: Annotated[int, Field(ge=1, le=30)] = 7
-    base_url: BaseUrl = "https://bsky.social/"
+    base_url: base.BaseUrl = "https://bsky.social/"
 
 
-def connect(settings: BlueskySettings, context: Context) -> BlueskySource:
+def connect(settings: BlueskySettings, context: base.Context) -> BlueskySource:
     """The connector: the app password from its variable, the session file if any."""
     password = context.secret(settings, "app_password_env")
     client = context.client(settings.base_url)
@@ -244,39 +235,30 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
 
 
-class BlueskySource:
+class BlueskySource(Connector[BlueskySettings]):
     """A Bluesky source (see the module docstring)."""
 
     def __init__(self, config: BlueskySettings, client: HttpClient, session: Session) -> None:
-        self.config = config
-        self.client = client
+        super().__init__(config, client)
         self.session = session
-        self.name = config.key
-        self.channel = config.channel_name
         self.brand_handles = {h.lower() for h in [config.handle, *config.accounts]}
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """Notifications, searches and watched threads new since `cursor`."""
         run = _Run()
-        try:
-            state = validated(_State, dict(cursor), "cursor")
-            self.session.ensure()
-            new_cursor: Cursor = {}
-            if self.config.notifications:
-                new_cursor["notifications"] = self._notifications(state, run)
-            new_cursor["search"] = self._searches(state, run)
-            new_cursor["watch"] = self._threads(state, run)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
+        state = validated(_State, dict(cursor), "cursor")
+        self.session.ensure()
+        new_cursor: base.Cursor = {}
+        if self.config.notifications:
+            new_cursor["notifications"] = self._notifications(state, run)
+        new_cursor["search"] = self._searches(state, run)
+        new_cursor["watch"] = self._threads(state, run)
         usage = {"unavailable": run.unavailable, "logins": self.session.logins}
-        return FetchResult(
+        return base.FetchResult(
             posts=sorted(
                 (self._post(s) for s in run.said.values()), key=lambda p: (p.at, p.native_id)
             ),
             cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
             usage={k: v for k, v in usage.items() if v},
             warnings=run.warnings,
         )
@@ -292,23 +274,18 @@ class BlueskySource:
             return None
         if _collection_of(view.uri) != POST_COLLECTION:
             return None
-        try:
-            record = _Record.model_validate(view.record)
-        except ValidationError as exc:
-            raise SourceError(f"{method}: item {index}: record: {describe(exc)}") from None
+        record = validated(_Record, view.record, f"{method}: item {index}: record")
         return _Said(view.uri, view.author, record, view.indexedAt)
 
     def _notifications(self, state: _State, run: _Run) -> dict[str, Any]:
         method = "app.bsky.notification.listNotifications"
         old = state.notifications
-        try:
-            progress = Progress(
-                _Mark.model_validate(old["mark"]) if "mark" in old else None,
-                old.get("resume") if isinstance(old.get("resume"), str) else None,
-                _Mark.model_validate(old["top"]) if "top" in old else None,
-            )
-        except ValidationError as exc:
-            raise SourceError(f"cursor: notifications: {describe(exc)}") from None
+        where = "cursor: notifications"
+        progress = Progress(
+            validated(_Mark, old["mark"], where) if "mark" in old else None,
+            old.get("resume") if isinstance(old.get("resume"), str) else None,
+            validated(_Mark, old["top"], where) if "top" in old else None,
+        )
 
         def read(floor: _Mark | None, start: str | None, token: str | None) -> Page[_Said]:
             params: dict[str, Any] = {"reasons": list(REASONS), "limit": PAGE_LIMIT}
@@ -428,13 +405,15 @@ class BlueskySource:
         params = {"uri": uri, "depth": THREAD_DEPTH, "parentHeight": 0}
         try:
             data = self.session.get(method, params)
-        except SourceError as exc:
+        except base.SourceError as exc:
             if exc.status == 400 and exc.code == "NotFound":
                 run.unavailable += 1
                 return False
             raise
         if not isinstance(data, dict) or not isinstance(data.get("thread"), dict):
-            raise SourceError(f"{method}: expected an object with a thread, got {kind_of(data)}")
+            raise base.SourceError(
+                f"{method}: expected an object with a thread, got {kind_of(data)}"
+            )
         nodes: list[Any] = [data["thread"]]
         first = True
         while nodes:
@@ -446,15 +425,12 @@ class BlueskySource:
                     if first:
                         return False
                     continue
-                raise SourceError(f"{method}: a thread node of unknown type {kind!r}")
+                raise base.SourceError(f"{method}: a thread node of unknown type {kind!r}")
             first = False
-            try:
-                view = _PostView.model_validate(node.get("post"))
-            except ValidationError as exc:
-                raise SourceError(f"{method}: post: {describe(exc)}") from None
+            view = validated(_PostView, node.get("post"), f"{method}: post")
             replies = node.get("replies") or []
             if not isinstance(replies, list):
-                raise SourceError(f"{method}: replies: must be a list, not {kind_of(replies)}")
+                raise base.SourceError(f"{method}: replies: must be a list, not {kind_of(replies)}")
             nodes.extend(replies)
             said = self._said(method, 0, view)
             if said is None or said.uri in known:
@@ -467,12 +443,12 @@ class BlueskySource:
 
     # -- posts --
 
-    def _post(self, said: _Said) -> Post:
+    def _post(self, said: _Said) -> base.Post:
         author = said.author
         handle = author.handle if re.fullmatch(_HANDLE, author.handle) else None
         reply = said.record.reply
         rkey = said.uri.rsplit("/", 1)[1]
-        return Post(
+        return base.Post(
             native_id=native_id(said.uri),
             at=said.at,
             author=f"@{handle}" if handle and handle != "handle.invalid" else author.did,
@@ -485,7 +461,7 @@ class BlueskySource:
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=BlueskySettings,
     channel="bluesky",
     display="Bluesky",

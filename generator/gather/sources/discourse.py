@@ -39,37 +39,27 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    Field,
-    ValidationError,
-)
+from pydantic import Field
 
-from generator.errors import describe, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    Signal,
-    SourceError,
-    SourceSettings,
-    SourceType,
+from generator.errors import matching
+from generator.gather.sources import base
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Connector,
+    Names,
+    html_to_text,
+    next_url,
+    validated,
 )
-from generator.gather.sources.helpers import ApiModel, Names, html_to_text
-from generator.gather.sources.http import Answer, HttpClient
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
 
 CHUNK = 20
 REGULAR = 1
 NEVER = datetime.min.replace(tzinfo=UTC)
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class _TopicItem(ApiModel):
@@ -158,20 +148,20 @@ class _State(ApiModel):
     solved: dict[TopicId, int] = Field(default_factory=dict)
 
 
-class DiscourseSettings(SourceSettings):
+class DiscourseSettings(base.SourceSettings):
     """Topics of a category or a search; staff posts are the brand's."""
 
     type: Literal["discourse"]
-    base_url: BaseUrl
+    base_url: base.BaseUrl
     category: (
         Annotated[str, matching(r"[a-z0-9-]+(/[0-9]+)?", "a category slug (or slug/id)")] | None
     ) = None
     search: str | None = None
-    api_key_env: EnvName | None = None
-    api_user_env: EnvName | None = None
+    api_key_env: base.EnvName | None = None
+    api_user_env: base.EnvName | None = None
 
 
-def connect(settings: DiscourseSettings, context: Context) -> DiscourseTopics:
+def connect(settings: DiscourseSettings, context: base.Context) -> DiscourseTopics:
     """The connector, with Api-Key and Api-Username from the variables the settings name."""
     headers: dict[str, str] = {}
     for field_name, header in (("api_key_env", "Api-Key"), ("api_user_env", "Api-Username")):
@@ -187,10 +177,10 @@ class _Run:
     latest: datetime | None
     topics: dict[str, int]
     solved: dict[str, int]
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
 
-    def cursor(self) -> Cursor:
-        cursor: Cursor = {}
+    def cursor(self) -> base.Cursor:
+        cursor: base.Cursor = {}
         if self.latest is not None:
             cursor["last_posted_at"] = format_instant(self.latest)
         cursor["topics"] = dict(sorted(self.topics.items(), key=lambda kv: int(kv[0])))
@@ -198,23 +188,16 @@ class _Run:
         return cursor
 
 
-class DiscourseTopics:
+class DiscourseTopics(Connector[DiscourseSettings]):
     """Topics of a Discourse category or search (see the module docstring)."""
 
     def __init__(self, config: DiscourseSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.base = config.base_url.rstrip("/")
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            state = _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"{self.name}: cursor: {describe(exc)}") from None
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """Topics with new posts or a new accepted answer since `cursor`."""
+        state = validated(_State, dict(cursor), "cursor")
         run = _Run(state, state.last_posted_at, dict(state.topics), dict(state.solved))
         wanted: dict[int, _TopicItem] = {}
         for item in self._listing(state):
@@ -230,8 +213,6 @@ class DiscourseTopics:
             if item.activity is not None and (run.latest is None or item.activity > run.latest):
                 run.latest = item.activity
         run.result.cursor = run.cursor()
-        run.result.requests = self.client.requests - requests
-        run.result.retries = self.client.retries - retries
         return run.result
 
     # -- which topics --
@@ -253,7 +234,7 @@ class DiscourseTopics:
         elif self.config.search:
             pages = self._search_pages()
         else:
-            raise SourceError(f"{self.name}: set a category or a search")
+            raise base.SourceError("set a category or a search")
         for topics in pages:
             yield from topics
             listed = [t for t in topics if not t.pinned]  # pinned topics sit on top, any age
@@ -266,20 +247,17 @@ class DiscourseTopics:
         page = 1
         while url is not None and page <= self.config.max_pages:
             where = path if page == 1 else f"{path} (page {page})"
-            answer = self._get(url, None)
-            listing = self._valid(_Category, answer.data, where).topic_list
+            answer = self.client.get(url)
+            listing = validated(_Category, answer.data, where).topic_list
             yield listing.topics
-            url = None
-            if listing.more_topics_url:
-                parts = urllib.parse.urlsplit(listing.more_topics_url)
+            link = listing.more_topics_url or None
+            if link is not None:
+                parts = urllib.parse.urlsplit(link)
                 if not parts.path.endswith(".json"):
                     parts = parts._replace(path=parts.path + ".json")
-                url = self.client.follow(urllib.parse.urlunsplit(parts), answer.url)
-                if url is None:
-                    raise SourceError(
-                        f"{self.name}: {where}: topic_list.more_topics_url is not a URL on"
-                        " this forum; not followed"
-                    )
+                link = urllib.parse.urlunsplit(parts)
+            refused = f"{where}: topic_list.more_topics_url is not a URL on this forum"
+            url = next_url(self.client, link, answer.url, refused)
             page += 1
 
     def _search_pages(self) -> Iterator[list[_TopicItem]]:
@@ -288,8 +266,8 @@ class DiscourseTopics:
             query = f"{query} order:latest"
         for page in range(1, self.config.max_pages + 1):
             where = "search.json" if page == 1 else f"search.json (page {page})"
-            answer = self._get("search.json", {"q": query, "page": page})
-            found = self._valid(_Search, answer.data, where)
+            answer = self.client.get("search.json", {"q": query, "page": page})
+            found = validated(_Search, answer.data, where)
             yield found.topics
             more = found.grouped_search_result
             if not found.topics or more is None or not more.more_full_page_results:
@@ -299,7 +277,7 @@ class DiscourseTopics:
 
     def _topic(self, run: _Run, topic_id: int) -> None:
         where = f"t/{topic_id}.json"
-        topic = self._valid(_Topic, self._get(where, None).data, where)
+        topic = validated(_Topic, self.client.get(where).data, where)
         if topic.archetype != "regular":
             return
         posts = {p.post_number: p for p in topic.post_stream.posts}
@@ -308,8 +286,8 @@ class DiscourseTopics:
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
             where = f"t/{topic_id}/posts.json"
-            answer = self._get(where, {"post_ids[]": chunk})
-            for post in self._valid(_Posts, answer.data, where).post_stream.posts:
+            answer = self.client.get(where, {"post_ids[]": chunk})
+            for post in validated(_Posts, answer.data, where).post_stream.posts:
                 posts.setdefault(post.post_number, post)
         self._gather(run, topic, [posts[n] for n in sorted(posts)])
 
@@ -329,7 +307,7 @@ class DiscourseTopics:
             if post.accepted_answer and run.solved.get(tid) != post.post_number:
                 run.solved[tid] = post.post_number
                 run.result.signals.append(
-                    Signal(
+                    base.Signal(
                         tid,
                         "resolved",
                         at=post.updated_at or post.created_at,
@@ -341,7 +319,7 @@ class DiscourseTopics:
         if posts:
             run.topics[tid] = max(gathered, posts[-1].post_number)
 
-    def _post(self, topic: _Topic, post: _Post, dropped: set[int], url: str) -> Post:
+    def _post(self, topic: _Topic, post: _Post, dropped: set[int], url: str) -> base.Post:
         tid = str(topic.id)
         common: dict[str, Any] = {
             "root_id": tid,
@@ -353,31 +331,17 @@ class DiscourseTopics:
             "at": post.created_at,
         }
         if post.post_number == 1:
-            return Post(native_id=tid, title=topic.title, tags=topic.tags, **common)
+            return base.Post(native_id=tid, title=topic.title, tags=topic.tags, **common)
         target = post.reply_to_post_number
         parent = f"{tid}-p{target}" if target and target > 1 and target not in dropped else tid
-        return Post(native_id=f"{tid}-p{post.post_number}", parent_id=parent, **common)
+        return base.Post(native_id=f"{tid}-p{post.post_number}", parent_id=parent, **common)
 
     def _url(self, topic: _Topic, number: int) -> str:
         url = f"{self.base}/t/{topic.slug}/{topic.id}"
         return url if number == 1 else f"{url}/{number}"
 
-    # -- plumbing --
 
-    def _valid(self, model: type[M], data: Any, where: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {where}: {describe(exc)}")) from None
-
-    def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
-        try:
-            return self.client.get(path, params)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
-
-
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=DiscourseSettings,
     channel="discourse",
     display="Discourse",

@@ -46,29 +46,19 @@ one run leave the oldest of them ungathered, with a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
-    ApiVersion,
+    Connector,
+    GraphSettings,
     Thread,
     Watermark,
     WindowRun,
-    counted,
-    graph_list,
     newest_first_past,
     validated,
     version_notices,
@@ -123,47 +113,36 @@ class _State(ApiModel):
     visitor_posts: bool = True
 
 
-class FacebookSettings(SourceSettings):
+class FacebookSettings(GraphSettings):
     """A Facebook Page: visitors' posts and the comments under every post, with a Page
-    access token; the Graph API version is pinned (`api_version`) and warned about near
-    its end of life."""
+    access token."""
 
     type: Literal["facebook"]
     page_id: Annotated[str, matching(r"[0-9]{1,30}", "a numeric Page id")]
-    page_token_env: EnvName
-    api_version: ApiVersion
-    window_days: Annotated[int, Field(ge=1, le=3650)] = 14
+    page_token_env: base.EnvName
     visitor_posts: bool = True
-    base_url: BaseUrl = "https://graph.facebook.com/"
+    base_url: base.BaseUrl = "https://graph.facebook.com/"
 
 
-def connect(settings: FacebookSettings, context: Context) -> FacebookPage:
+def connect(settings: FacebookSettings, context: base.Context) -> FacebookPage:
     """The connector, with the Page token from the variable named by `page_token_env`."""
     token = context.secret(settings, "page_token_env")
-    headers = {"Authorization": f"Bearer {token}"}
-    return FacebookPage(settings, context.client(settings.base_url, headers))
+    return FacebookPage(settings, context.client(settings.base_url, bearer=token))
 
 
-class FacebookPage:
+class FacebookPage(Connector[FacebookSettings]):
     """A Facebook Page's feed and comments (see the module docstring)."""
 
     def __init__(self, config: FacebookSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.root = f"{config.api_version}/{config.page_id}"
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        return counted(self.name, [self.client], lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """The posts of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         run = WindowRun.start(
             self.client,
-            self.config.api_version,
-            self.config.window_days,
+            self.config,
             state.horizon,
             state.posts,
             frozen=state.backlog is not None,  # the older posts of the window come first
@@ -177,12 +156,12 @@ class FacebookPage:
         if state.backlog is not None:
             params["until"] = int(state.backlog.timestamp()) + 1
         path = f"{self.root}/feed"
-        feed = graph_list(self.client, path, params, _Post, max_pages=self.config.max_pages)
+        cut = ("posts in the window", "the older ones come in the next runs")
+        feed = run.listing(path, params, _Post, cut)
         posts = list(feed.items)
         backlog = None
         if feed.cut:
             backlog = min((p.created_time for p in feed.items), default=state.backlog)
-        run.check_cut(feed, path, "posts in the window", "the older ones come in the next runs")
         visitor_posts = state.visitor_posts
         if visitor_posts and self.config.visitor_posts and state.backlog is None:
             visited, visitor_posts = self._visitor_posts(run, params)
@@ -205,7 +184,8 @@ class FacebookPage:
         """Visitors' posts, and whether the edge is available on this Page."""
         path = f"{self.root}/visitor_posts"
         try:
-            listing = graph_list(self.client, path, params, _Post, max_pages=self.config.max_pages)
+            cut = ("visitors' posts", "the older ones were not read")
+            listing = run.listing(path, params, _Post, cut)
         except HttpError as exc:
             graph = exc.graph
             if graph is None or graph.subcode not in NOT_AVAILABLE:
@@ -215,7 +195,6 @@ class FacebookPage:
                 " still come with its feed, and this edge is not asked again"
             )
             return [], False
-        run.check_cut(listing, path, "visitors' posts", "the older ones were not read")
         return listing.items, True
 
     def _thread(self, run: WindowRun, post: _Post) -> None:
@@ -225,7 +204,7 @@ class FacebookPage:
         own = post.author is not None and post.author.id == page_id
         if not run.known(post.id) and not own:
             run.result.posts.append(
-                Post(
+                base.Post(
                     native_id=post.id,
                     root_id=post.id,
                     at=post.created_time,
@@ -247,7 +226,7 @@ class FacebookPage:
             mark.advance(comment.created_time, comment.id)
             author = comment.author
             run.result.posts.append(
-                Post(
+                base.Post(
                     native_id=comment.id,
                     parent_id=comment.parent.id if comment.parent else post.id,
                     root_id=None if own else post.id,
@@ -268,27 +247,17 @@ class FacebookPage:
         since = mark.at
 
         def enough(page: list[_Comment]) -> bool:
-            return since is not None and newest_first_past(page, _created, since)
+            times = [c.created_time for c in page]
+            return since is not None and newest_first_past(times, since)
 
-        path = f"{post.id}/comments"
-        listing = graph_list(
-            self.client,
-            path,
-            None,
-            _Comment,
-            max_pages=self.config.max_pages,
-            first=post.comments,
-            stop=enough,
+        cut = ("new comments", "the oldest of them were not gathered")
+        listing = run.listing(
+            f"{post.id}/comments", None, _Comment, cut, first=post.comments, stop=enough
         )
-        run.check_cut(listing, path, "new comments", "the oldest of them were not gathered")
         return listing.items
 
 
-def _created(comment: _Comment) -> datetime:
-    return comment.created_time
-
-
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=FacebookSettings,
     channel="facebook",
     display="Facebook",

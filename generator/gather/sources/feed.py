@@ -41,20 +41,11 @@ from typing import Any, Literal
 
 import feedparser
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from generator.errors import describe, one_line
-from generator.gather.sources.base import (
-    Context,
-    Cursor,
-    ExactUrl,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
-from generator.gather.sources.helpers import html_to_text
+from generator.errors import one_line
+from generator.gather.sources import base
+from generator.gather.sources.helpers import Connector, html_to_text, validated
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.times import format_instant, parse_instant
 
@@ -131,55 +122,43 @@ def _http_url(value: str | None) -> str | None:
     return None
 
 
-class FeedSettings(SourceSettings):
+class FeedSettings(base.SourceSettings):
     """An RSS or Atom feed: each entry is a complaint (review sites, alerts)."""
 
     type: Literal["rss"]
-    url: ExactUrl
+    url: base.ExactUrl
 
 
-def connect(settings: FeedSettings, context: Context) -> FeedEntries:
+def connect(settings: FeedSettings, context: base.Context) -> FeedEntries:
     """The connector; the client's base URL is the feed's URL exactly as configured."""
     accept = {"accept": "application/atom+xml, application/rss+xml, */*"}
     return FeedEntries(settings, context.client(settings.url, accept))
 
 
-class FeedEntries:
+class FeedEntries(Connector[FeedSettings]):
     """An RSS or Atom source: see the module docstring."""
 
     def __init__(self, config: FeedSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name = config.key
-        self.channel = config.channel_name
+        super().__init__(config, client)
         self.skipped_undated = 0
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Gather the entries newer than the cursor's `seen` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """The entries newer than the cursor's `seen` (none when the feed is not modified)."""
         self.skipped_undated = 0
         etag = cursor.get("etag")
-        try:
-            answer = self.client.get(
-                "",  # the client's base URL is the feed's URL, exactly as configured
-                decode="bytes",
-                etag=etag if isinstance(etag, str) and etag else None,
-            )
-            if answer.status == 304:
-                posts: list[Post] = []
-                new_cursor: Cursor = dict(cursor)
-            else:
-                posts, new_cursor = self._read(answer, cursor)
-        except SourceError as exc:
-            raise SourceError(one_line(f"{self.name}: {exc}", 400)) from None
-        return FetchResult(
-            posts=posts,
-            cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
+        answer = self.client.get(
+            "",  # the client's base URL is the feed's URL, exactly as configured
+            decode="bytes",
+            etag=etag if isinstance(etag, str) and etag else None,
         )
+        if answer.status == 304:
+            return base.FetchResult(cursor=dict(cursor))
+        posts, new_cursor = self._read(answer, cursor)
+        return base.FetchResult(posts=posts, cursor=new_cursor)
 
-    def _read(self, answer: Answer, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
+    def _read(
+        self, answer: Answer, cursor: Mapping[str, Any]
+    ) -> tuple[list[base.Post], base.Cursor]:
         where = httpx.URL(answer.url).path or "/"
         headers = {"content-location": answer.url}
         if "content-type" in answer.headers:
@@ -187,14 +166,14 @@ class FeedEntries:
         parsed = feedparser.parse(io.BytesIO(answer.data), response_headers=headers)
         entries = list(parsed.get("entries") or [])
         if not entries and (parsed.get("bozo") or not parsed.get("version")):
-            raise SourceError(f"{where}: not an RSS or Atom feed")
+            raise base.SourceError(f"{where}: not an RSS or Atom feed")
         broken = parsed.get("bozo_exception")
         if isinstance(broken, xml.sax.SAXParseException) and not _ENDED.search(answer.data):
             # Cut short (a dropped connection whose end looked like the body's end): the
             # entries read so far may be partial, and a cursor moved past them would never
             # come back for the rest. Nothing is taken from it. (A feed that is malformed
             # but whole, ending with its root element, is read leniently as feedparser can.)
-            raise SourceError(
+            raise base.SourceError(
                 f"{where}: the feed does not parse to its end ({one_line(broken.getMessage())},"
                 f" line {broken.getLineNumber()}); nothing gathered from it"
             )
@@ -210,14 +189,11 @@ class FeedEntries:
         feed_written = feed.get("updated") if isinstance(feed.get("updated"), str) else None
         feed_at = _moment(feed.get("updated_parsed"))
 
-        posts: list[Post] = []
+        posts: list[base.Post] = []
         newest = seen
         ids: set[str] = set()
         for index, raw in enumerate(entries):
-            try:
-                entry = Entry.model_validate(dict(raw))
-            except ValidationError as exc:
-                raise SourceError(f"{where}: entry {index}: {describe(exc)}") from None
+            entry = validated(Entry, dict(raw), f"{where}: entry {index}")
             at, written = _moment(entry.published_parsed), entry.published
             if at is None:
                 at, written = _moment(entry.updated_parsed), entry.updated
@@ -235,7 +211,7 @@ class FeedEntries:
                 ids.add(post.native_id)
                 posts.append(post)
 
-        new_cursor: Cursor = {}
+        new_cursor: base.Cursor = {}
         if answer.etag:
             new_cursor["etag"] = answer.etag
         if newest is not None:
@@ -243,7 +219,7 @@ class FeedEntries:
         posts.sort(key=lambda p: (p.at, p.native_id))
         return posts, new_cursor
 
-    def _post(self, entry: Entry, at: datetime, written: str | None) -> Post:
+    def _post(self, entry: Entry, at: datetime, written: str | None) -> base.Post:
         native_id = (entry.id or "").strip() or (entry.link or "").strip()
         if not native_id:
             basis = f"{entry.title or ''}\n{written or format_instant(at)}"
@@ -255,7 +231,7 @@ class FeedEntries:
         else:
             text = None
         author = entry.author_detail.name if entry.author_detail else None
-        return Post(
+        return base.Post(
             native_id=native_id,
             at=at,
             author=(author or entry.author or "").strip() or None,
@@ -267,7 +243,7 @@ class FeedEntries:
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=FeedSettings,
     channel="reviews",
     display="Reviews",

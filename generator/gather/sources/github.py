@@ -45,20 +45,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from generator.errors import describe, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    Signal,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
-from generator.gather.sources.helpers import ApiModel, Names
-from generator.gather.sources.http import Answer, HttpClient
+from generator.gather.sources import base
+from generator.gather.sources.helpers import ApiModel, Connector, Names, link_pages, validated
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
 
@@ -132,21 +121,20 @@ _COMMENTS = TypeAdapter(list[_Comment])
 # --- settings and declaration -----------------------------------------------------------------
 
 
-class GitHubSettings(SourceSettings):
+class GitHubSettings(base.SourceSettings):
     """Issues and comments of one repository."""
 
     type: Literal["github"]
     repo: Annotated[str, matching(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "OWNER/REPOSITORY")]
-    base_url: BaseUrl = "https://api.github.com/"
+    base_url: base.BaseUrl = "https://api.github.com/"
     labels: list[str] = Field(default_factory=list)
-    token_env: EnvName | None = None
+    token_env: base.EnvName | None = None
 
 
-def connect(settings: GitHubSettings, context: Context) -> GitHubIssues:
+def connect(settings: GitHubSettings, context: base.Context) -> GitHubIssues:
     """The connector, with a token from the variable named by `token_env` (if any)."""
     token = context.optional_secret(settings, "token_env")
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    return GitHubIssues(settings, context.client(settings.base_url, headers))
+    return GitHubIssues(settings, context.client(settings.base_url, bearer=token))
 
 
 # --- the source -----------------------------------------------------------------------------
@@ -163,10 +151,10 @@ class _Run:
     comments_since: datetime | None
     comments_at_since: set[int]
     new_issues: list[_Issue] = field(default_factory=list)
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
 
-    def cursor(self) -> Cursor:
-        cursor: Cursor = {}
+    def cursor(self) -> base.Cursor:
+        cursor: base.Cursor = {}
         if self.since is not None:
             cursor["since"] = format_instant(self.since)
         if self.comments_since is not None:
@@ -177,20 +165,16 @@ class _Run:
         return cursor
 
 
-class GitHubIssues:
+class GitHubIssues(Connector[GitHubSettings]):
     """Issues and comments of one repository (see the module docstring)."""
 
     def __init__(self, config: GitHubSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.path = f"repos/{config.repo}"
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        state = self._state(cursor)
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """Issues, comments and closings new since `cursor`."""
+        state = validated(_State, dict(cursor), "cursor")
         run = _Run(
             state=state,
             known=set(state.issues),
@@ -203,8 +187,6 @@ class GitHubIssues:
         self._backfill(run)
         self._comments(run)
         run.result.cursor = run.cursor()
-        run.result.requests = self.client.requests - requests
-        run.result.retries = self.client.retries - retries
         return run.result
 
     # -- issues --
@@ -231,9 +213,9 @@ class GitHubIssues:
                 run.result.posts.append(self._issue_post(issue))
             self._status(run, issue)
 
-    def _issue_post(self, issue: _Issue) -> Post:
+    def _issue_post(self, issue: _Issue) -> base.Post:
         number = str(issue.number)
-        return Post(
+        return base.Post(
             native_id=number,
             root_id=number,
             parent_id=None,
@@ -253,7 +235,7 @@ class GitHubIssues:
             if number in run.closed:
                 run.closed.discard(number)
                 run.result.signals.append(
-                    Signal(
+                    base.Signal(
                         root, "reopened", at=issue.updated_at, by_brand=False, url=issue.html_url
                     )
                 )
@@ -268,7 +250,7 @@ class GitHubIssues:
         author = issue.user.login if issue.user else None
         closer = issue.closed_by.login if issue.closed_by else None
         run.result.signals.append(
-            Signal(
+            base.Signal(
                 root,
                 "resolved" if issue.state_reason == "completed" else "closed",
                 at=closed_at,
@@ -317,9 +299,9 @@ class GitHubIssues:
                 ):
                     run.result.posts.append(self._comment_post(comment))
 
-    def _comment_post(self, comment: _Comment) -> Post:
+    def _comment_post(self, comment: _Comment) -> base.Post:
         root = str(comment.number)
-        return Post(
+        return base.Post(
             native_id=f"{root}-c{comment.id}",
             root_id=root,
             parent_id=root,
@@ -330,49 +312,19 @@ class GitHubIssues:
             at=comment.created_at,
         )
 
-    # -- plumbing --
-
-    def _state(self, cursor: Mapping[str, Any]) -> _State:
-        try:
-            return _State.model_validate(dict(cursor))
-        except ValidationError as exc:
-            raise SourceError(f"{self.name}: cursor: {describe(exc)}") from None
-
     def _list(
         self, path: str, params: Mapping[str, Any], adapter: TypeAdapter[list[T]]
     ) -> Iterator[T]:
         """The items of a paginated list, page after page (Link rel="next", max_pages)."""
-        url: str | None = path
-        page = 1
-        while url is not None and page <= self.config.max_pages:
-            answer = self._get(url, params if page == 1 else None)
-            where = path if page == 1 else f"{path} (page {page})"
+        for answer, where in link_pages(self.client, path, params, self.config.max_pages):
             try:
                 items = adapter.validate_python(answer.data)
             except ValidationError as exc:
-                raise SourceError(
-                    self.client.scrub(f"{self.name}: {where}: {describe(exc)}")
-                ) from None
+                raise base.SourceError(f"{where}: {describe(exc)}") from None
             yield from items
-            link = answer.next_link()
-            url = None
-            if link is not None:
-                url = self.client.follow(link, answer.url)
-                if url is None:
-                    raise SourceError(
-                        f"{self.name}: {where}: the next-page link is not a URL on this API;"
-                        " not followed"
-                    )
-            page += 1
-
-    def _get(self, path: str, params: Mapping[str, Any] | None) -> Answer:
-        try:
-            return self.client.get(path, params)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=GitHubSettings,
     channel="github",
     display="GitHub",

@@ -36,22 +36,14 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    ExactUrl,
-    FetchResult,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
+    RereadSettings,
     Review,
-    ReviewSettings,
     ReviewSource,
     Window,
     access_token,
-    validated,
 )
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
@@ -90,7 +82,11 @@ class _Page(ApiModel):
     nextPageToken: str | None = None
 
 
-class GoogleBusinessSettings(ReviewSettings):
+def _next_token(page: _Page) -> str | None:
+    return page.nextPageToken
+
+
+class GoogleBusinessSettings(RereadSettings):
     """Reviews of one Business Profile location, with the owner's replies.
 
     `account` and `location` are the numeric ids in the location's resource name
@@ -102,16 +98,15 @@ class GoogleBusinessSettings(ReviewSettings):
     type: Literal["google_business"]
     account: Id
     location: Id
-    base_url: BaseUrl = "https://mybusiness.googleapis.com/"
-    token_url: ExactUrl = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint
+    base_url: base.BaseUrl = "https://mybusiness.googleapis.com/"
+    token_url: base.ExactUrl = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint
     # Names of environment variables (the secrets' names in the workflow), not secrets:
-    client_id_env: EnvName = "GOOGLE_BUSINESS_CLIENT_ID"
-    client_secret_env: EnvName = "GOOGLE_BUSINESS_CLIENT_SECRET"  # noqa: S105
-    refresh_token_env: EnvName = "GOOGLE_BUSINESS_REFRESH_TOKEN"  # noqa: S105
-    reread_days: Annotated[int, Field(ge=1, le=365)] = 30
+    client_id_env: base.EnvName = "GOOGLE_BUSINESS_CLIENT_ID"
+    client_secret_env: base.EnvName = "GOOGLE_BUSINESS_CLIENT_SECRET"  # noqa: S105
+    refresh_token_env: base.EnvName = "GOOGLE_BUSINESS_REFRESH_TOKEN"  # noqa: S105
 
 
-def connect(settings: GoogleBusinessSettings, context: Context) -> GoogleBusinessReviews:
+def connect(settings: GoogleBusinessSettings, context: base.Context) -> GoogleBusinessReviews:
     """The connector, with the OAuth client and refresh token from the variables named."""
     form = {
         "grant_type": "refresh_token",
@@ -123,44 +118,37 @@ def connect(settings: GoogleBusinessSettings, context: Context) -> GoogleBusines
     return GoogleBusinessReviews(settings, context.client(settings.base_url), token, form)
 
 
-class GoogleBusinessReviews(ReviewSource):
+class GoogleBusinessReviews(ReviewSource[GoogleBusinessSettings]):
     """A location's reviews and replies (see the module docstring)."""
 
     hints: ClassVar[Mapping[int, str]] = {429: ZERO_QUOTA}
+    page_size = PAGE_SIZE
 
     def __init__(
         self,
         config: GoogleBusinessSettings,
-        api: HttpClient,
+        client: HttpClient,
         token: HttpClient,
         form: Mapping[str, str],
     ) -> None:
-        super().__init__(config, api, token)
-        self.settings = config
+        super().__init__(config, client, token)
         self.token = token
         self.form = dict(form)
         self.path = f"v4/accounts/{config.account}/locations/{config.location}/reviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """The reviews updated since `newest` minus the re-read window, newest first."""
-        window = Window(cursor, self.settings.reread_days)
-        self.api.set_header("authorization", f"Bearer {access_token(self.token, self.form)}")
-        result = FetchResult()
+        window = Window(cursor, self.config.reread_days)
+        self.client.set_bearer(access_token(self.token, self.form))
+        result = base.FetchResult()
         reviews: list[_Review] = []
-        page_token: str | None = None
-        for page in range(1, self.settings.max_pages + 1):
-            params = {"pageSize": PAGE_SIZE, "orderBy": "updateTime desc"}
-            if page_token:
-                params["pageToken"] = page_token
-            where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = validated(_Page, self.api.get(self.path, params).data, where)
+        params = {"pageSize": self.page_size, "orderBy": "updateTime desc"}
+        token = ("pageToken", _next_token)
+        for found in self.token_pages(params, _Page, token, result.warnings):
             fresh = [r for r in found.reviews if window.keep(r.updateTime)]
             reviews += fresh
-            page_token = found.nextPageToken
-            if not page_token or len(fresh) < len(found.reviews):
+            if len(fresh) < len(found.reviews):
                 break
-        else:
-            result.warnings.append(self.cut_short(PAGE_SIZE))
         result.posts = self.posts(self._review(r) for r in reviews)
         result.cursor = window.cursor()
         return result
@@ -179,7 +167,7 @@ class GoogleBusinessReviews(ReviewSource):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=GoogleBusinessSettings,
     channel="google_business",
     display="Google Business Profile",

@@ -40,15 +40,7 @@ from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from generator.errors import http_url, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    ExactUrl,
-    FetchResult,
-    SourceError,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
     Review,
@@ -120,6 +112,10 @@ class _Page(ApiModel):
     tokenPagination: _Paging | None = None
 
 
+def _next_token(page: _Page) -> str | None:
+    return page.tokenPagination.nextPageToken if page.tokenPagination else None
+
+
 class _State(ApiModel):
     last_run: Instant | None = None
 
@@ -149,24 +145,24 @@ class GooglePlaySettings(ReviewSettings):
             r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+", "a package name like com.acme.app"
         ),
     ]
-    service_account_env: EnvName = "GOOGLE_PLAY_SERVICE_ACCOUNT"
-    base_url: BaseUrl = "https://androidpublisher.googleapis.com/"
-    token_url: ExactUrl | None = None
+    service_account_env: base.EnvName = "GOOGLE_PLAY_SERVICE_ACCOUNT"
+    base_url: base.BaseUrl = "https://androidpublisher.googleapis.com/"
+    token_url: base.ExactUrl | None = None
 
 
-def connect(settings: GooglePlaySettings, context: Context) -> GooglePlayReviews:
+def connect(settings: GooglePlaySettings, context: base.Context) -> GooglePlayReviews:
     """The connector, with the service account key from `service_account_env`."""
     variable = settings.service_account_env
     try:
         raw = json.loads(context.secret_text(settings, "service_account_env"))
     except json.JSONDecodeError:
-        raise SourceError(
+        raise base.SourceError(
             f"{settings.key}: {variable} does not hold a service account key file (JSON)"
         ) from None
     try:
         key = validated(_KeyFile, raw, variable)
-    except SourceError as exc:
-        raise SourceError(f"{settings.key}: {exc} (a service account key file)") from None
+    except base.SourceError as exc:
+        raise base.SourceError(f"{settings.key}: {exc} (a service account key file)") from None
     context.keep_secret(key.private_key)
     if key.private_key_id:
         context.keep_secret(key.private_key_id)
@@ -175,9 +171,10 @@ def connect(settings: GooglePlaySettings, context: Context) -> GooglePlayReviews
     return GooglePlayReviews(settings, context.client(settings.base_url), token, key, endpoint)
 
 
-class GooglePlayReviews(ReviewSource):
+class GooglePlayReviews(ReviewSource[GooglePlaySettings]):
     """An app's recent reviews and replies (see the module docstring)."""
 
+    page_size = PAGE_SIZE
     hints: ClassVar[Mapping[int, str]] = {
         401: "Google refused the access token",
         403: "the service account may not read this app's reviews: invite it in Play"
@@ -187,23 +184,22 @@ class GooglePlayReviews(ReviewSource):
     def __init__(
         self,
         config: GooglePlaySettings,
-        api: HttpClient,
+        client: HttpClient,
         token: HttpClient,
         key: _KeyFile,
         endpoint: str,
     ) -> None:
-        super().__init__(config, api, token)
-        self.settings = config
+        super().__init__(config, client, token)
         self.token = token
         self.key = key
         self.endpoint = endpoint
         self.path = f"androidpublisher/v3/applications/{config.package}/reviews"
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
         """Every review Google still serves (the last 7 days)."""
         state = validated(_State, dict(cursor), "cursor")
-        now = datetime.fromtimestamp(self.api.clock(), UTC)
-        result = FetchResult()
+        now = datetime.fromtimestamp(self.client.clock(), UTC)
+        result = base.FetchResult()
         if state.last_run is not None and now - state.last_run > STALE:
             days = (now - state.last_run).total_seconds() / 86400
             result.warnings.append(
@@ -211,27 +207,17 @@ class GooglePlayReviews(ReviewSource):
                 f" only the last {SERVED.days} days of reviews, so run it at least daily"
                 + (" (some reviews were missed)" if now - state.last_run > SERVED else "")
             )
-        self.api.set_header("authorization", f"Bearer {self._access_token()}")
+        self.client.set_bearer(self._access_token())
         reviews: list[Review] = []
-        page_token: str | None = None
         skipped = 0
-        for page in range(1, self.settings.max_pages + 1):
-            params: dict[str, Any] = {"maxResults": PAGE_SIZE}
-            if page_token:
-                params["token"] = page_token
-            where = self.path if page == 1 else f"{self.path} (page {page})"
-            found = validated(_Page, self.api.get(self.path, params).data, where)
+        params = {"maxResults": self.page_size}
+        for found in self.token_pages(params, _Page, ("token", _next_token), result.warnings):
             for item in found.reviews:
                 review = self._review(item)
                 if review is None:
                     skipped += 1
                 else:
                     reviews.append(review)
-            page_token = found.tokenPagination.nextPageToken if found.tokenPagination else None
-            if not page_token:
-                break
-        else:
-            result.warnings.append(self.cut_short(PAGE_SIZE))
         if skipped:
             result.warnings.append(f"{skipped} reviews without a user comment were skipped")
         result.posts = self.posts(reviews)
@@ -239,7 +225,7 @@ class GooglePlayReviews(ReviewSource):
         return result
 
     def _access_token(self) -> str:
-        now = int(self.api.clock())
+        now = int(self.client.clock())
         claims = {
             "iss": self.key.client_email,
             "scope": SCOPE,
@@ -251,8 +237,8 @@ class GooglePlayReviews(ReviewSource):
         try:
             assertion = jwt.encode(claims, self.key.private_key, algorithm="RS256", headers=headers)
         except (ValueError, TypeError, jwt.PyJWTError):
-            raise SourceError(
-                f"{self.settings.service_account_env}: private_key is not an RSA private key"
+            raise base.SourceError(
+                f"{self.config.service_account_env}: private_key is not an RSA private key"
                 " (PEM) (a service account key file)"
             ) from None
         return access_token(self.token, {"grant_type": GRANT, "assertion": assertion})
@@ -280,7 +266,7 @@ class GooglePlayReviews(ReviewSource):
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=GooglePlaySettings,
     channel="google_play",
     display="Google Play",

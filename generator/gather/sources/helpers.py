@@ -1,5 +1,6 @@
 """What sources share besides HTTP: the base of API answer models and their reading
-(`validated`), running a fetch (`counted`), lists of names, turning a channel's HTML
+(`validated`), the frame of every connector (`Connector`: its clients, and a fetch that
+counts them and fails in one line), lists of names, turning a channel's HTML
 (Mastodon content, Discourse cooked, feed summaries) into the plain text heard stores
 (never markup: public text is shown escaped, as text), reading a newest-first list down to
 where the last run stopped (`read_down`), reviews and the brand's public reply to them,
@@ -13,12 +14,12 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -28,10 +29,11 @@ from generator.record.model import Instant
 from generator.record.times import format_instant
 
 if TYPE_CHECKING:
-    from generator.gather.sources.http import HttpClient
+    from generator.gather.sources.http import Answer, HttpClient
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=SourceSettings)
 
 
 class ApiModel(BaseModel):
@@ -51,20 +53,74 @@ def validated(model: type[M], data: object, where: str) -> M:
         raise SourceError(f"{where}: {describe(exc)}") from None
 
 
-def counted(
-    name: str, clients: Sequence[HttpClient], fetch: Callable[[], FetchResult]
-) -> FetchResult:
-    """Run a source's fetch: an error is named by the source and scrubbed of every
-    credential, the result counts the requests and retries its clients made."""
-    requests = sum(c.requests for c in clients)
-    retries = sum(c.retries for c in clients)
-    try:
-        result = fetch()
-    except SourceError as exc:
-        raise SourceError(clients[0].scrub(f"{name}: {exc}")) from None
-    result.requests = sum(c.requests for c in clients) - requests
-    result.retries = sum(c.retries for c in clients) - retries
-    return result
+def next_url(client: HttpClient, link: str | None, current: str, refused: str) -> str | None:
+    """The URL of a list's next page: `link` (None: there is none) resolved against the
+    URL of the page it came with (`current`). A link off the API's origin would carry the
+    credentials there: it is not followed but a SourceError, `refused`."""
+    if link is None:
+        return None
+    url = client.follow(link, current)
+    if url is None:
+        raise SourceError(f"{refused}; not followed")
+    return url
+
+
+def link_pages(
+    client: HttpClient,
+    path: str,
+    params: Mapping[str, Any] | None,
+    max_pages: int,
+    refused: str = "the next-page link is not a URL on this API",
+) -> Iterator[tuple[Answer, str]]:
+    """The pages of a list paged by its `Link: rel="next"` header (GitHub, Mastodon), up to
+    `max_pages`: each answer and where it is (`path`, then `path (page N)`). The first page
+    is asked with `params`, each next one at its link (see `next_url`); leaving the loop
+    asks for no more."""
+    url: str | None = path
+    for page in range(1, max_pages + 1):
+        where = path if page == 1 else f"{path} (page {page})"
+        answer = client.get(url or path, params if page == 1 else None)
+        yield answer, where
+        url = next_url(client, answer.next_link(), answer.url, f"{where}: {refused}")
+        if url is None:
+            return
+
+
+class Connector(Generic[S]):
+    """The frame of every connector: its settings (`config`), name and channel, and its
+    HTTP clients (`client`, the API's, then any other: a token endpoint).
+
+    `fetch` runs the source's own `gather`, counts the requests and retries of every
+    client, and turns a failure into one line naming the source, scrubbed of every
+    credential, with what its HTTP status means on this channel (`hints`).
+    """
+
+    hints: ClassVar[Mapping[int, str]] = {}
+
+    def __init__(self, config: S, client: HttpClient, *others: HttpClient) -> None:
+        self.config = config
+        self.client = client
+        self.clients = (client, *others)
+        self.name: str = config.key
+        self.channel: str = config.channel_name
+
+    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Fetch and normalise: the posts (and signals) new since `cursor`, the next cursor."""
+        raise NotImplementedError
+
+    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+        """Everything new since `cursor` ({} on the first run)."""
+        requests = sum(c.requests for c in self.clients)
+        retries = sum(c.retries for c in self.clients)
+        try:
+            result = self.gather(cursor)
+        except SourceError as exc:
+            hint = self.hints.get(exc.status or 0, "")
+            message = f"{self.name}: {exc}{'; ' + hint if hint else ''}"
+            raise SourceError(self.client.scrub(message), status=exc.status) from None
+        result.requests = sum(c.requests for c in self.clients) - requests
+        result.retries = sum(c.retries for c in self.clients) - retries
+        return result
 
 
 def _names(value: object) -> tuple[str, ...]:
@@ -136,6 +192,13 @@ class ReviewSettings(SourceSettings):
 
     star_threshold: Annotated[int, Field(ge=1, le=5)] = 3
     """A review with this many stars or fewer is a complaint; more is praise."""
+
+
+class RereadSettings(ReviewSettings):
+    """A review source read newest first that looks again at a window (see `Window`)."""
+
+    reread_days: Annotated[int, Field(ge=1, le=365)] = 30
+    """How far behind the newest review each run looks again for new replies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,45 +290,46 @@ def access_token(client: HttpClient, form: Mapping[str, str]) -> str:
 # --- what the review sources share ----------------------------------------------------------
 
 
-class ReviewSource:
-    """The frame of a review source: `gather(cursor)` does the work; `fetch` counts the
-    requests of every client (API and token endpoint) and turns a failure into one line
-    naming the source, with what the HTTP status means on this channel (`hints`)."""
+R = TypeVar("R", bound=ReviewSettings)
 
-    hints: ClassVar[Mapping[int, str]] = {}
 
-    def __init__(self, config: ReviewSettings, api: HttpClient, *others: HttpClient) -> None:
-        self.config = config
-        self.api = api
-        self.clients = (api, *others)
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+class ReviewSource(Connector[R]):
+    """A review source: a `Connector` that reads the pages of its list of reviews (`path`,
+    `page_size` a page) and turns reviews into posts by its star threshold."""
 
-    def gather(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Fetch and normalise (posts and the next cursor)."""
-        raise NotImplementedError
+    page_size: ClassVar[int]
+    path: str
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Every review new or changed since `cursor` ({} on the first run)."""
-        requests = sum(c.requests for c in self.clients)
-        retries = sum(c.retries for c in self.clients)
-        try:
-            result = self.gather(cursor)
-        except SourceError as exc:
-            hint = self.hints.get(exc.status or 0, "")
-            message = f"{self.name}: {exc}{'; ' + hint if hint else ''}"
-            raise SourceError(self.api.scrub(message), status=exc.status) from None
-        result.requests = sum(c.requests for c in self.clients) - requests
-        result.retries = sum(c.retries for c in self.clients) - retries
-        return result
-
-    def cut_short(self, page_size: int) -> str:
+    def cut_short(self) -> str:
         """The warning of a run that stopped at `max_pages` with pages left."""
         pages = self.config.max_pages
         return (
-            f"stopped after max_pages ({pages}) pages of {page_size} reviews; older reviews"
-            " were not gathered (raise max_pages)"
+            f"stopped after max_pages ({pages}) pages of {self.page_size} reviews; older"
+            " reviews were not gathered (raise max_pages)"
         )
+
+    def token_pages(
+        self,
+        params: Mapping[str, Any],
+        model: type[M],
+        token: tuple[str, Callable[[M], str | None]],
+        warnings: list[str],
+    ) -> Iterator[M]:
+        """The pages of the list, each read as `model`, up to max_pages (then `cut_short`
+        goes in `warnings`): the first asked with `params`, each next one also with the page
+        token the one before gave (`token`: its query parameter, and how a page gives it).
+        Leaving the loop asks for no more."""
+        name, next_token = token
+        page_token: str | None = None
+        for page in range(1, self.config.max_pages + 1):
+            query = {**params, name: page_token} if page_token else dict(params)
+            where = self.path if page == 1 else f"{self.path} (page {page})"
+            found = validated(model, self.client.get(self.path, query).data, where)
+            yield found
+            page_token = next_token(found)
+            if not page_token:
+                return
+        warnings.append(self.cut_short())
 
     def posts(self, reviews: Iterable[Review]) -> list[Post]:
         """Every review's post and its reply's, by the configured star threshold."""
@@ -480,12 +544,15 @@ def graph_version_warning(version: str, today: date) -> str | None:
     return None
 
 
-class _Pinned(Protocol):
-    @property
-    def api_version(self) -> str: ...
+class GraphSettings(SourceSettings):
+    """What every source on the Graph API has: its pinned version (warned about near its
+    end of life) and the window of threads it re-reads on every run."""
+
+    api_version: ApiVersion
+    window_days: Annotated[int, Field(ge=1, le=3650)] = 14
 
 
-def version_notices(settings: _Pinned, today: date) -> list[tuple[str, str]]:
+def version_notices(settings: GraphSettings, today: date) -> list[tuple[str, str]]:
     """`heard check`'s notice about a source's pinned Graph API version, if any."""
     notice = graph_version_warning(settings.api_version, today)
     return [("api_version", notice)] if notice else []
@@ -542,8 +609,11 @@ class WindowRun:
     """One run of a source that re-reads the threads of a window (Facebook posts,
     Instagram media): the horizon (the oldest thread still read; it never moves back, and
     `frozen` keeps it where it was), the threads' watermarks, and what the run brings back,
-    with a notice when the pinned Graph API version nears its end of life."""
+    with a notice when the pinned Graph API version nears its end of life. Its lists are
+    read with its client, up to its max_pages."""
 
+    client: HttpClient
+    max_pages: int
     horizon: datetime
     threads: dict[str, tuple[datetime, Watermark]]
     result: FetchResult = field(default_factory=FetchResult)
@@ -553,8 +623,7 @@ class WindowRun:
     def start(
         cls,
         client: HttpClient,
-        api_version: str,
-        window_days: int,
+        settings: GraphSettings,
         horizon: datetime | None,
         threads: Mapping[str, Thread],
         *,
@@ -562,23 +631,39 @@ class WindowRun:
     ) -> WindowRun:
         """The run at the client's clock."""
         now = datetime.fromtimestamp(client.clock(), UTC)
-        fresh = now - timedelta(days=window_days)
+        fresh = now - timedelta(days=settings.window_days)
         if horizon is None:
             horizon = fresh
         elif not frozen:
             horizon = max(horizon, fresh)
-        run = cls(horizon, {key: (t.at, t.watermark()) for key, t in threads.items()})
-        notice = graph_version_warning(api_version, now.date())
+        threads_read = {key: (t.at, t.watermark()) for key, t in threads.items()}
+        run = cls(client, settings.max_pages, horizon, threads_read)
+        notice = graph_version_warning(settings.api_version, now.date())
         if notice:
             run.result.warnings.append(f"api_version: {notice}")
         return run
 
-    def check_cut(self, listing: Listing[Any], path: str, what: str, left: str) -> None:
-        """Warn when max_pages cut a list: what was left (`left`) and what to do."""
-        if listing.cut:
+    def listing(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        model: type[M],
+        cut: tuple[str, str],
+        *,
+        first: Any = None,
+        stop: Callable[[list[M]], bool] | None = None,
+    ) -> Listing[M]:
+        """Every item of a Graph API list (see `graph_list`); when max_pages cut it, a
+        warning says of what (`cut[0]`), what was left (`cut[1]`) and what to do."""
+        found = graph_list(
+            self.client, path, params, model, max_pages=self.max_pages, first=first, stop=stop
+        )
+        if found.cut:
+            what, left = cut
             self.result.warnings.append(
-                f"{path}: more than {listing.pages} pages of {what}; {left} (raise max_pages)"
+                f"{path}: more than {found.pages} pages of {what}; {left} (raise max_pages)"
             )
+        return found
 
     def thread(self, key: str, at: datetime) -> Watermark:
         """The watermark of a thread (a new one for a thread not seen before)."""
@@ -655,27 +740,22 @@ def graph_list(
             answer = client.get(url, params if page == 1 else None)
             data, current = answer.data, answer.url
         listed = validated(_Page, data, where)
-        found: list[M] = []
-        for index, raw in enumerate(listed.data):
-            try:
-                found.append(model.model_validate(raw))
-            except ValidationError as exc:
-                raise SourceError(f"{where}: item {index}: {describe(exc)}") from None
+        found = [
+            validated(model, raw, f"{where}: item {index}") for index, raw in enumerate(listed.data)
+        ]
         items.extend(found)
         following = listed.paging.next if listed.paging else None
         if following is None or (stop is not None and stop(found)):
             return Listing(items, pages=page)
         if page >= max_pages:
             return Listing(items, cut=True, pages=page)
-        url = client.follow(following, current)
-        if url is None:
-            raise SourceError(f"{where}: paging.next is not a URL on this API; not followed")
+        url = next_url(client, following, current, f"{where}: paging.next is not a URL on this API")
         page += 1
 
 
-def newest_first_past(items: list[Any], at: Callable[[Any], datetime], mark: datetime) -> bool:
-    """Whether a page lists its items newest first and reaches back before `mark`: the
-    pages after it hold nothing newer (a page in another order never stops a listing)."""
-    times = [at(item) for item in items]
+def newest_first_past(times: list[datetime], mark: datetime) -> bool:
+    """Whether a page's items (their `times`) are listed newest first and reach back
+    before `mark`: the pages after it hold nothing newer (a page in another order never
+    stops a listing)."""
     ordered = all(a >= b for a, b in itertools.pairwise(times))
     return bool(times) and ordered and times[-1] < mark

@@ -348,6 +348,11 @@ class HttpClient:
         else:
             self.client.headers[name] = value
 
+    def set_bearer(self, token: str | None) -> None:
+        """Send `token` as `Authorization: Bearer <token>` with every later request (None:
+        send no Authorization header)."""
+        self.set_header("authorization", None if token is None else f"Bearer {token}")
+
     def follow(self, link: str, current: str) -> str | None:
         """`link` resolved against `current`, if it is on this client's origin; else None
         (a next-page link to another host would carry the credentials there)."""

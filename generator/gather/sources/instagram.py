@@ -42,28 +42,18 @@ pages of them leave the rest ungathered, with a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
-    ApiVersion,
+    Connector,
+    GraphSettings,
     Thread,
     WindowRun,
-    counted,
-    graph_list,
     newest_first_past,
     validated,
     version_notices,
@@ -114,62 +104,45 @@ class _State(ApiModel):
     media: dict[str, Thread] = Field(default_factory=dict)
 
 
-class InstagramSettings(SourceSettings):
-    """A professional Instagram account: comments and replies on its media; the Graph API
-    version is pinned (`api_version`) and warned about near its end of life."""
+class InstagramSettings(GraphSettings):
+    """A professional Instagram account: comments and replies on its media."""
 
     type: Literal["instagram"]
     user_id: Annotated[str, matching(r"[0-9]{1,30}", "a numeric Instagram user id")]
-    token_env: EnvName
-    api_version: ApiVersion
+    token_env: base.EnvName
     login: Literal["facebook", "instagram"] = "facebook"
-    window_days: Annotated[int, Field(ge=1, le=3650)] = 14
-    base_url: BaseUrl | None = None
+    base_url: base.BaseUrl | None = None
 
 
-def connect(settings: InstagramSettings, context: Context) -> InstagramAccount:
+def connect(settings: InstagramSettings, context: base.Context) -> InstagramAccount:
     """The connector, with the token from the variable named by `token_env`, on the host
     of its kind of login (or `base_url`)."""
     token = context.secret(settings, "token_env")
-    base = settings.base_url or HOSTS[settings.login]
-    return InstagramAccount(settings, context.client(base, {"Authorization": f"Bearer {token}"}))
+    host = settings.base_url or HOSTS[settings.login]
+    return InstagramAccount(settings, context.client(host, bearer=token))
 
 
-class InstagramAccount:
+class InstagramAccount(Connector[InstagramSettings]):
     """Comments on a professional Instagram account's media (see the module docstring)."""
 
     def __init__(self, config: InstagramSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.version = config.api_version
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        return counted(self.name, [self.client], lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """The media of the window and their comments newer than their watermarks."""
         state = validated(_State, dict(cursor), "cursor")
         account = self._account()
-        run = WindowRun.start(
-            self.client, self.version, self.config.window_days, state.horizon, state.media
-        )
+        run = WindowRun.start(self.client, self.config, state.horizon, state.media)
         horizon = run.horizon
 
         def enough(page: list[_Media]) -> bool:
-            return newest_first_past(page, _posted, horizon)
+            return newest_first_past([m.timestamp for m in page], horizon)
 
         path = f"{self.version}/{self.config.user_id}/media"
-        media = graph_list(
-            self.client,
-            path,
-            {"fields": MEDIA_FIELDS, "limit": MEDIA_PAGE},
-            _Media,
-            max_pages=self.config.max_pages,
-            stop=enough,
-        )
-        run.check_cut(media, path, "media in the window", "the older ones were not read")
+        params = {"fields": MEDIA_FIELDS, "limit": MEDIA_PAGE}
+        cut = ("media in the window", "the older ones were not read")
+        media = run.listing(path, params, _Media, cut, stop=enough)
         done: set[str] = set()
         for item in media.items:
             if item.id not in done and item.timestamp >= horizon:
@@ -188,14 +161,8 @@ class InstagramAccount:
             return
         before = mark.copy()
         path = f"{self.version}/{media.id}/comments"
-        comments = graph_list(
-            self.client,
-            path,
-            {"fields": COMMENT_FIELDS, "limit": COMMENT_PAGE},
-            _Comment,
-            max_pages=self.config.max_pages,
-        )
-        run.check_cut(comments, path, "comments", "the rest were not read")
+        params = {"fields": COMMENT_FIELDS, "limit": COMMENT_PAGE}
+        comments = run.listing(path, params, _Comment, ("comments", "the rest were not read"))
         for comment in comments.items:
             if comment.hidden:
                 run.hidden += 1
@@ -213,25 +180,16 @@ class InstagramAccount:
     def _replies(self, run: WindowRun, comment: _Comment) -> list[_Reply]:
         if comment.replies is None:
             return []
-        path = f"{comment.id}/replies"
-        listing = graph_list(
-            self.client,
-            path,
-            None,
-            _Reply,
-            max_pages=self.config.max_pages,
-            first=comment.replies,
-        )
-        run.check_cut(listing, path, "replies", "the rest were not read")
-        return listing.items
+        cut = ("replies", "the rest were not read")
+        return run.listing(f"{comment.id}/replies", None, _Reply, cut, first=comment.replies).items
 
 
-def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> Post:
+def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> base.Post:
     """A comment (`parent` its media) or a reply (`parent` its top-level comment)."""
     by_id = item.author is not None and item.author.id == account.id
     username = item.username or (item.author.username if item.author else None)
     by_name = username is not None and username.casefold() == account.username.casefold()
-    return Post(
+    return base.Post(
         native_id=item.id,
         parent_id=parent,
         root_id=None if parent == media.id else parent,
@@ -243,11 +201,7 @@ def _post(account: _Account, item: _Reply, media: _Media, parent: str) -> Post:
     )
 
 
-def _posted(media: _Media) -> datetime:
-    return media.timestamp
-
-
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=InstagramSettings,
     channel="instagram",
     display="Instagram",

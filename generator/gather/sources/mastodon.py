@@ -35,23 +35,19 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from generator.errors import describe, kind_of, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
+from generator.errors import kind_of, matching
+from generator.gather.sources import base
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Connector,
+    html_to_text,
+    link_pages,
+    validated,
 )
-from generator.gather.sources.helpers import ApiModel, html_to_text, validated
-from generator.gather.sources.http import HttpClient, same_origin
+from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 
 PAGE_LIMIT = 40
@@ -120,22 +116,21 @@ class Notification(_Identified):
 T = TypeVar("T", bound=_Identified)
 
 
-class MastodonSettings(SourceSettings):
+class MastodonSettings(base.SourceSettings):
     """Mentions of the brand's account (with its token) and hashtag timelines."""
 
     type: Literal["mastodon"]
-    base_url: BaseUrl
-    token_env: EnvName | None = None
+    base_url: base.BaseUrl
+    token_env: base.EnvName | None = None
     hashtags: list[Annotated[str, matching(r"[^\s#]+", "a hashtag without '#' or spaces")]] = Field(
         default_factory=list
     )
 
 
-def connect(settings: MastodonSettings, context: Context) -> MastodonMentions:
+def connect(settings: MastodonSettings, context: base.Context) -> MastodonMentions:
     """The connector, with the brand's token from the variable named by `token_env`."""
     token = context.optional_secret(settings, "token_env")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return MastodonMentions(settings, context.client(settings.base_url, headers))
+    return MastodonMentions(settings, context.client(settings.base_url, bearer=token))
 
 
 def id_key(value: str) -> tuple[int, int, str]:
@@ -167,32 +162,16 @@ def _http_url(value: str | None) -> str | None:
     return None
 
 
-class MastodonMentions:
+class MastodonMentions(Connector[MastodonSettings]):
     """A Mastodon source: see the module docstring."""
 
     def __init__(self, config: MastodonSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name = config.key
-        self.channel = config.channel_name
+        super().__init__(config, client)
         self.host = httpx.URL(config.base_url).host
         self.brand_id: str | None = None
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Gather every new public status since `cursor` ({} on the first run)."""
-        requests, retries = self.client.requests, self.client.retries
-        try:
-            posts, new_cursor = self._fetch(cursor)
-        except SourceError as exc:
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}")) from None
-        return FetchResult(
-            posts=posts,
-            cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
-        )
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> tuple[list[Post], Cursor]:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """Every new public status since `cursor`."""
         old_tags = cursor.get("tags")
         tag_cursor: dict[str, str] = {}
         if isinstance(old_tags, Mapping):
@@ -234,12 +213,12 @@ class MastodonMentions:
             if newest is not None:
                 tag_cursor[tag] = newest
 
-        posts: dict[str, Post] = {}
+        posts: dict[str, base.Post] = {}
         for status in statuses:
             post = self._post(status)
             if post is not None and post.native_id not in posts:
                 posts[post.native_id] = post
-        new_cursor: Cursor = {}
+        new_cursor: base.Cursor = {}
         if mentions is not None:
             new_cursor["mentions"] = mentions
         if own is not None:
@@ -247,7 +226,7 @@ class MastodonMentions:
         if tag_cursor:
             new_cursor["tags"] = tag_cursor
         ordered = sorted(posts.values(), key=lambda p: (p.at, id_key(p.native_id)))
-        return ordered, new_cursor
+        return base.FetchResult(posts=ordered, cursor=new_cursor)
 
     def _verify_credentials(self) -> Account:
         path = "api/v1/accounts/verify_credentials"
@@ -259,38 +238,25 @@ class MastodonMentions:
         """Every item newer than `since` over up to max_pages pages, and the newest id."""
         items: list[T] = []
         newest = since
-        url = path
-        query: Mapping[str, Any] | None = {**params, **({"since_id": since} if since else {})}
-        for page in range(1, self.config.max_pages + 1):
-            answer = self.client.get(url, query)
-            where = path if page == 1 else f"{path} (page {page})"
+        query = {**params, **({"since_id": since} if since else {})}
+        refused = "the next page is on another host"
+        for answer, where in link_pages(self.client, path, query, self.config.max_pages, refused):
             data = answer.data
             if not isinstance(data, list):
-                raise SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
+                raise base.SourceError(f"{where}: expected a JSON array, got {kind_of(data)}")
             reached = False
             for index, raw in enumerate(data):
-                if not isinstance(raw, dict):
-                    raise SourceError(
-                        f"{where}: item {index}: must be an object, not {kind_of(raw)}"
-                    )
-                try:
-                    item = model.model_validate(raw)
-                except ValidationError as exc:
-                    raise SourceError(f"{where}: item {index}: {describe(exc)}") from None
+                item = validated(model, raw, f"{where}: item {index}")
                 if since is not None and id_key(item.id) <= id_key(since):
                     reached = True
                     continue
                 items.append(item)
                 newest = _newer(newest, item.id)
-            following = answer.next_link()
-            if reached or not data or following is None:
+            if reached or not data:
                 break
-            if not same_origin(following, self.client.base_url):
-                raise SourceError(f"{where}: the next page is on another host; not followed")
-            url, query = following, None
         return items, newest
 
-    def _post(self, status: Status) -> Post | None:
+    def _post(self, status: Status) -> base.Post | None:
         if status.reblog is not None or status.visibility not in GATHERED_VISIBILITY:
             return None
         text = html_to_text(status.content)
@@ -300,7 +266,7 @@ class MastodonMentions:
         acct = status.account.acct
         handle = "@" + (acct if "@" in acct else f"{acct}@{self.host}")
         is_brand = True if self.brand_id and status.account.id == self.brand_id else None
-        return Post(
+        return base.Post(
             native_id=status.id,
             at=status.created_at,
             author=handle,
@@ -314,7 +280,7 @@ class MastodonMentions:
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=MastodonSettings,
     channel="mastodon",
     display="Mastodon",

@@ -59,18 +59,8 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from generator.errors import kind_of, matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
-from generator.gather.sources.helpers import ApiModel, counted, validated
+from generator.gather.sources import base
+from generator.gather.sources.helpers import ApiModel, Connector, validated
 from generator.gather.sources.http import Answer, HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -124,7 +114,7 @@ Subreddit = Annotated[
 ]
 
 
-class RedditSettings(SourceSettings):
+class RedditSettings(base.SourceSettings):
     """Posts mentioning the brand (`query`) in `subreddits` (or site-wide) and their
     comments, read with an approved Reddit app's client credentials.
 
@@ -143,15 +133,15 @@ class RedditSettings(SourceSettings):
     query: Annotated[str, Field(min_length=1, max_length=512)]
     subreddits: list[Subreddit] = Field(default_factory=list)
     user_agent: UserAgent
-    client_id_env: EnvName
-    client_secret_env: EnvName
+    client_id_env: base.EnvName
+    client_secret_env: base.EnvName
     reread_days: Annotated[int, Field(ge=0, le=30)] = 7
     first_run: Period = "week"
-    base_url: BaseUrl = "https://oauth.reddit.com/"
-    auth_url: BaseUrl = "https://www.reddit.com/"
+    base_url: base.BaseUrl = "https://oauth.reddit.com/"
+    auth_url: base.BaseUrl = "https://www.reddit.com/"
 
 
-def connect(settings: RedditSettings, context: Context) -> RedditSearch:
+def connect(settings: RedditSettings, context: base.Context) -> RedditSearch:
     """The connector: a token client (HTTP Basic with the app's credentials) and an API
     client, both sending the configured User-Agent."""
     client_id = context.secret(settings, "client_id_env")
@@ -304,9 +294,9 @@ class _Pass:
 class _Run:
     now: datetime
     state: _State
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
     links: dict[str, _Link] = field(default_factory=dict)  # new posts, by id
-    listings: dict[str, Cursor] = field(default_factory=dict)
+    listings: dict[str, base.Cursor] = field(default_factory=dict)
     recent: dict[str, _Recent] = field(default_factory=dict)
     deleted: int = 0
 
@@ -327,27 +317,21 @@ def _before(link: _Link, bound: datetime | None, ids: set[str]) -> bool:
     return link.created_utc < bound or (link.created_utc == bound and link.id in ids)
 
 
-class RedditSearch:
+class RedditSearch(Connector[RedditSettings]):
     """Reddit posts mentioning the brand and their comments (see the module docstring)."""
 
     def __init__(
         self, config: RedditSettings, auth: HttpClient, api: HttpClient, secrets: list[str]
     ) -> None:
-        self.config = config
+        super().__init__(config, api, auth)
         self.auth = auth
-        self.api = api
         self.secrets = secrets
-        self.name: str = config.key
-        self.channel: str = config.channel_name
         self.expires_at: float | None = None
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run)."""
-        return counted(self.name, (self.api, self.auth), lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """New posts and the comments of recent ones."""
         state = validated(_State, dict(cursor), "cursor")
-        run = _Run(datetime.fromtimestamp(self.api.clock(), UTC), state)
+        run = _Run(datetime.fromtimestamp(self.client.clock(), UTC), state)
         for key, path, params in self._searches():
             self._listing(run, key, path, params, state.listings.get(key, _ListingState()))
         window = run.now - timedelta(days=self.config.reread_days)
@@ -379,11 +363,11 @@ class RedditSearch:
     # -- searching --
 
     def _searches(self) -> list[tuple[str, str, dict[str, Any]]]:
-        base = {"q": self.config.query, "type": "link", "sort": "new", "limit": PER_PAGE}
+        query = {"q": self.config.query, "type": "link", "sort": "new", "limit": PER_PAGE}
         if not self.config.subreddits:
-            return [("search", "search", base)]
+            return [("search", "search", query)]
         return [
-            (f"r/{sub.casefold()}", f"r/{sub}/search", {**base, "restrict_sr": 1})
+            (f"r/{sub.casefold()}", f"r/{sub}/search", {**query, "restrict_sr": 1})
             for sub in dict.fromkeys(self.config.subreddits)
         ]
 
@@ -413,7 +397,7 @@ class RedditSearch:
                     gap = (rest.after, until, until_ids)
                 elif not rest.reached and until is not None:
                     self._unreachable(run, key, until)
-        new: Cursor = {}
+        new: base.Cursor = {}
         newest, newest_ids = _newest(links, old.newest, ids)
         if newest is not None:
             new.update(newest=format_instant(newest), newest_ids=sorted(newest_ids))
@@ -453,7 +437,7 @@ class RedditSearch:
             listing = validated(_Listing, self._get(path, query).data, where)
             for index, thing in enumerate(listing.data.children):
                 if thing.kind != "t3":
-                    raise SourceError(f"{where}: item {index}: kind: must be 't3', a post")
+                    raise base.SourceError(f"{where}: item {index}: kind: must be 't3', a post")
                 link = validated(_Link, thing.data, f"{where}: item {index}")
                 if _before(link, bound, ids):
                     found.reached = True
@@ -470,14 +454,14 @@ class RedditSearch:
 
     def _period(self, bound: datetime) -> Period:
         """The smallest search period `t` reaching back to `bound` (with an hour to spare)."""
-        days = (self.api.clock() - bound.timestamp() + 3600) / 86400
+        days = (self.client.clock() - bound.timestamp() + 3600) / 86400
         for name, length in PERIODS:
             if days <= length:
                 return name
         return "all"
 
-    def _link_post(self, link: _Link) -> Post:
-        return Post(
+    def _link_post(self, link: _Link) -> base.Post:
+        return base.Post(
             native_id=link.id,
             root_id=link.id,
             at=link.created_utc,
@@ -546,7 +530,7 @@ class RedditSearch:
                 stubs.append(validated(_More, thing.data, at))
                 continue
             if thing.kind != "t1":
-                raise SourceError(f"{at}: kind: must be 't1' or 'more', a comment")
+                raise base.SourceError(f"{at}: kind: must be 't1' or 'more', a comment")
             comment = validated(_Comment, thing.data, at)
             comments.setdefault(comment.id, comment)
             if comment.replies not in ("", None):
@@ -559,7 +543,7 @@ class RedditSearch:
     def _comment_things(self, data: Any, where: str) -> list[Any]:
         """The comment things of a `comments/…` answer: [post listing, comment listing]."""
         if not isinstance(data, list) or len(data) != 2:
-            raise SourceError(
+            raise base.SourceError(
                 f"{where}: expected [post listing, comment listing], got {kind_of(data)}"
             )
         return validated(_Replies, data[1], where).data.children
@@ -572,15 +556,19 @@ class RedditSearch:
                   "sort": "old"}  # fmt: skip
         answer = validated(_MoreAnswer, self._get(where, params).data, where).json_
         if answer.errors:
-            raise SourceError(f"{where}: Reddit answered with an error: {answer.errors[0]!r:.120}")
+            raise base.SourceError(
+                f"{where}: Reddit answered with an error: {answer.errors[0]!r:.120}"
+            )
         things = (answer.data or {}).get("things")
         if not isinstance(things, list):
-            raise SourceError(f"{where}: json.data.things: must be a list, not {kind_of(things)}")
+            raise base.SourceError(
+                f"{where}: json.data.things: must be a list, not {kind_of(things)}"
+            )
         self._tree(things, f"{where}: json.data.things", comments, stubs)
 
-    def _comment_post(self, pid: str, comment: _Comment) -> Post:
+    def _comment_post(self, pid: str, comment: _Comment) -> base.Post:
         kind, parent = comment.parent_id.split("_", 1)
-        return Post(
+        return base.Post(
             native_id=f"{pid}-{comment.id}",
             root_id=pid,
             parent_id=pid if kind == "t3" else f"{pid}-{parent}",
@@ -597,21 +585,23 @@ class RedditSearch:
         before = self.auth.clock()
         data = self.auth.post(where, data={"grant_type": "client_credentials"}).data
         if isinstance(data, dict) and isinstance(data.get("error"), str | int):
-            raise SourceError(
+            raise base.SourceError(
                 f"{where}: Reddit refused the app's credentials ({str(data['error'])[:60]});"
                 " check the client id and secret, and that the app is approved"
             )
         token = validated(_Token, data, where)
         if token.token_type.casefold() != "bearer":
-            raise SourceError(f"{where}: token_type: must be bearer, not {token.token_type[:20]!r}")
+            raise base.SourceError(
+                f"{where}: token_type: must be bearer, not {token.token_type[:20]!r}"
+            )
         self.secrets.append(token.access_token)
-        self.api.set_header("authorization", f"bearer {token.access_token}")
+        self.client.set_header("authorization", f"bearer {token.access_token}")
         self.expires_at = before + token.expires_in
 
     def _get(self, path: str, params: Mapping[str, Any], allow: tuple[int, ...] = ()) -> Answer:
-        if self.expires_at is None or self.api.clock() >= self.expires_at - TOKEN_MARGIN:
+        if self.expires_at is None or self.client.clock() >= self.expires_at - TOKEN_MARGIN:
             self._login()
-        return self.api.get(path, {**params, "raw_json": 1}, allow=allow)
+        return self.client.get(path, {**params, "raw_json": 1}, allow=allow)
 
 
 def _numbered(things: list[Any], where: str) -> list[tuple[Any, str]]:
@@ -629,7 +619,7 @@ def _web(permalink: str | None) -> str | None:
     return None
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=RedditSettings,
     channel="reddit",
     display="Reddit",

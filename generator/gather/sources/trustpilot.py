@@ -45,18 +45,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
+from generator.gather.sources import base
+from generator.gather.sources.helpers import (
+    ApiModel,
+    Connector,
+    ReviewSettings,
+    reply_id,
+    review_praise,
+    validated,
 )
-from generator.gather.sources.helpers import ApiModel, counted, validated
 from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
@@ -74,7 +71,7 @@ REFUSED = {
 ReviewId = Annotated[str, matching(r"[A-Za-z0-9]{1,64}", "a Trustpilot id (letters and digits)")]
 
 
-class TrustpilotSettings(SourceSettings):
+class TrustpilotSettings(ReviewSettings):
     """A business unit's reviews and the company's replies, read with its API key.
 
     - `business_unit_id`: the business unit (its id, from v1/business-units/find);
@@ -87,13 +84,12 @@ class TrustpilotSettings(SourceSettings):
 
     type: Literal["trustpilot"]
     business_unit_id: ReviewId
-    api_key_env: EnvName
-    star_threshold: Annotated[int, Field(ge=1, le=5)] = 3
+    api_key_env: base.EnvName
     reread_days: Annotated[int, Field(ge=0, le=365)] = 14
-    base_url: BaseUrl = "https://api.trustpilot.com/"
+    base_url: base.BaseUrl = "https://api.trustpilot.com/"
 
 
-def connect(settings: TrustpilotSettings, context: Context) -> TrustpilotReviews:
+def connect(settings: TrustpilotSettings, context: base.Context) -> TrustpilotReviews:
     """The connector, with the key from the variable named by `api_key_env`."""
     key = context.secret(settings, "api_key_env")
     return TrustpilotReviews(settings, context.client(settings.base_url, {"apikey": key}))
@@ -154,7 +150,7 @@ class _State(ApiModel):
 class _Run:
     state: _State
     window: datetime  # replies to reviews created since then are looked for
-    result: FetchResult = field(default_factory=FetchResult)
+    result: base.FetchResult = field(default_factory=base.FetchResult)
     handled: set[str] = field(default_factory=set)
     replied: dict[str, datetime] = field(default_factory=dict)
     newest: datetime | None = None
@@ -165,28 +161,22 @@ class _Run:
     skipped_replies: int = 0
 
 
-class TrustpilotReviews:
+class TrustpilotReviews(Connector[TrustpilotSettings]):
     """A business unit's reviews and replies (see the module docstring)."""
 
     def __init__(self, config: TrustpilotSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name: str = config.key
-        self.channel: str = config.channel_name
+        super().__init__(config, client)
         self.path = f"v1/business-units/{config.business_unit_id}/reviews"
 
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Every review and reply new since `cursor` ({} on the first run)."""
-        return counted(self.name, (self.client,), lambda: self._fetch(cursor))
-
-    def _fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """Every review and reply new since `cursor`."""
         state = validated(_State, dict(cursor), "cursor")
         now = datetime.fromtimestamp(self.client.clock(), UTC)
         run = _Run(state, now - timedelta(days=self.config.reread_days))
         run.newest, run.newest_ids = state.newest, set(state.newest_ids)
         run.replied = {rid: at for rid, at in state.replied.items() if at >= run.window}
         gap = self._scan(run)
-        cursor_out: Cursor = {}
+        cursor_out: base.Cursor = {}
         if run.newest is not None:
             cursor_out.update(newest=format_instant(run.newest), newest_ids=sorted(run.newest_ids))
         cursor_out["replied"] = {
@@ -301,7 +291,7 @@ class TrustpilotReviews:
         params = {"page": page, "perPage": PER_PAGE, "orderBy": "createdat.desc"}
         answer = self.client.get(self.path, params, allow=tuple(REFUSED))
         if answer.status in REFUSED:
-            raise SourceError(f"{where}: HTTP {answer.status}: {REFUSED[answer.status]}")
+            raise base.SourceError(f"{where}: HTTP {answer.status}: {REFUSED[answer.status]}")
         return validated(_Page, answer.data, where).reviews
 
     @staticmethod
@@ -342,9 +332,9 @@ class TrustpilotReviews:
         elif at >= run.window and review.id not in run.replied:
             self._reply(run, review)
 
-    def _post(self, review: _Review) -> Post:
+    def _post(self, review: _Review) -> base.Post:
         name = review.consumer.display_name if review.consumer else None
-        return Post(
+        return base.Post(
             native_id=review.id,
             root_id=review.id,
             at=review.created_at,
@@ -354,7 +344,7 @@ class TrustpilotReviews:
             text=(review.text or "").strip() or None,
             url=WEB + review.id,
             is_brand=False,
-            praise=review.stars > self.config.star_threshold,
+            praise=review_praise(review.stars, self.config.star_threshold),
             rating=review.stars,
         )
 
@@ -367,8 +357,8 @@ class TrustpilotReviews:
             return
         run.replied[review.id] = review.created_at
         run.result.posts.append(
-            Post(
-                native_id=f"{review.id}-reply",
+            base.Post(
+                native_id=reply_id(review.id),
                 root_id=review.id,
                 parent_id=review.id,
                 at=reply.created_at,
@@ -380,7 +370,7 @@ class TrustpilotReviews:
         )
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=TrustpilotSettings,
     channel="trustpilot",
     display="Trustpilot",

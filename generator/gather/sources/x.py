@@ -53,19 +53,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from generator.errors import matching
-from generator.gather.sources.base import (
-    BaseUrl,
-    Context,
-    Cursor,
-    EnvName,
-    FetchResult,
-    Post,
-    SourceError,
-    SourceSettings,
-    SourceType,
-)
+from generator.gather.sources import base
 from generator.gather.sources.helpers import (
     ApiModel,
+    Connector,
     Page,
     Progress,
     Reader,
@@ -73,7 +64,6 @@ from generator.gather.sources.helpers import (
     read_down,
     validated,
 )
-from generator.gather.sources.http import HttpClient
 from generator.record.model import Instant
 from generator.record.times import format_instant
 
@@ -175,7 +165,7 @@ class _State(ApiModel):
 # --- settings and declaration -----------------------------------------------------------------
 
 
-class XSettings(SourceSettings):
+class XSettings(base.SourceSettings):
     """Mentions of the brand's X accounts and the brand's replies in those conversations.
 
     `accounts`: the brand's usernames (without @); `bearer_token_env`: the variable holding
@@ -186,16 +176,16 @@ class XSettings(SourceSettings):
 
     type: Literal["x"]
     accounts: Annotated[list[Username], Field(min_length=1, max_length=20)]
-    bearer_token_env: EnvName
+    bearer_token_env: base.EnvName
     max_reads_per_run: Annotated[int, Field(ge=2 * SEARCH_MIN, le=10_000_000)]
     watch_days: Annotated[int, Field(ge=1, le=7)] = 7
-    base_url: BaseUrl = "https://api.x.com/"
+    base_url: base.BaseUrl = "https://api.x.com/"
 
 
-def connect(settings: XSettings, context: Context) -> XMentions:
+def connect(settings: XSettings, context: base.Context) -> XMentions:
     """The connector, with the Bearer token from the variable named by `bearer_token_env`."""
     token = context.secret(settings, "bearer_token_env")
-    client = context.client(settings.base_url, {"authorization": f"Bearer {token}"})
+    client = context.client(settings.base_url, bearer=token)
     client.refuse = refuse
     return XMentions(settings, client)
 
@@ -249,25 +239,17 @@ class _Run:
         return size if size >= smallest else None
 
 
-class XMentions:
+class XMentions(Connector[XSettings]):
     """An X source (see the module docstring)."""
 
-    def __init__(self, config: XSettings, client: HttpClient) -> None:
-        self.config = config
-        self.client = client
-        self.name = config.key
-        self.channel = config.channel_name
-
-    def fetch(self, cursor: Mapping[str, Any]) -> FetchResult:
-        """Everything new since `cursor` ({} on the first run), within the read budget."""
-        requests, retries = self.client.requests, self.client.retries
+    def gather(self, cursor: Mapping[str, Any]) -> base.FetchResult:
+        """Everything new since `cursor`, within the read budget."""
         run = _Run(self.config.max_reads_per_run)
         try:
-            state = self._state(cursor)
-            new_cursor = self._gather(state, run)
-        except SourceError as exc:
+            new_cursor = self._gather(validated(_State, dict(cursor), "cursor"), run)
+        except base.SourceError as exc:
             spent = f" (after {run.reads} reads)" if run.reads else ""
-            raise SourceError(self.client.scrub(f"{self.name}: {exc}{spent}")) from None
+            raise base.SourceError(f"{exc}{spent}", status=exc.status) from None
         usage = {"reads": run.reads}
         if run.unavailable:
             usage["unavailable"] = run.unavailable
@@ -277,19 +259,11 @@ class XMentions:
                 f"read budget of {self.config.max_reads_per_run} reached (max_reads_per_run):"
                 f" stopped before {run.stopped}; the rest is read next run"
             )
-        return FetchResult(
-            posts=self._posts(run),
-            cursor=new_cursor,
-            requests=self.client.requests - requests,
-            retries=self.client.retries - retries,
-            usage=usage,
-            warnings=warnings,
+        return base.FetchResult(
+            posts=self._posts(run), cursor=new_cursor, usage=usage, warnings=warnings
         )
 
-    def _state(self, cursor: Mapping[str, Any]) -> _State:
-        return validated(_State, dict(cursor), "cursor")
-
-    def _gather(self, state: _State, run: _Run) -> Cursor:
+    def _gather(self, state: _State, run: _Run) -> base.Cursor:
         accounts = self._accounts(state, run)
         brand_ids = run.brand = set(accounts.values())
         mentions: dict[str, dict[str, str]] = {}
@@ -306,7 +280,7 @@ class XMentions:
             mentions[account_id] = progress.to_json()
         watch = self._watch(state.watch, run, brand_ids)
         self._replies(watch, run)
-        new: Cursor = {"accounts": dict(sorted(accounts.items()))}
+        new: base.Cursor = {"accounts": dict(sorted(accounts.items()))}
         new["mentions"] = {k: v for k, v in sorted(mentions.items()) if v}
         new["watch"] = {
             conv: {"since": w.since, "until": format_instant(w.until)}
@@ -339,7 +313,7 @@ class XMentions:
             data = self.client.get(path, {"user.fields": "username"}).data
             answer = validated(_UserAnswer, data, path)
             if answer.data is None:
-                raise SourceError(f"{path}: no such X account (or suspended): @{username}")
+                raise base.SourceError(f"{path}: no such X account (or suspended): @{username}")
             run.reads += 1
             found[username.lower()] = answer.data.id
         return found
@@ -428,7 +402,7 @@ class XMentions:
 
     # -- posts --
 
-    def _posts(self, run: _Run) -> list[Post]:
+    def _posts(self, run: _Run) -> list[base.Post]:
         alias: dict[str, str] = {}
         newest: dict[str, _Tweet] = {}
         for tweet in run.tweets:
@@ -442,7 +416,7 @@ class XMentions:
 
     def _post(
         self, tweet: _Tweet, alias: Mapping[str, str], brand: set[str], users: Mapping[str, _User]
-    ) -> Post:
+    ) -> base.Post:
         user = users.get(tweet.author_id)
         key = tweet.key
         at = tweet.created_at if key == tweet.id else snowflake_time(key)
@@ -450,7 +424,7 @@ class XMentions:
         parent = tweet.parent
         name = user.name.strip() if user and user.name else None
         metrics = user.public_metrics if user else None
-        return Post(
+        return base.Post(
             native_id=key,
             at=at,
             author=f"@{user.username}" if user else None,
@@ -491,7 +465,7 @@ def _batches(conversations: Sequence[str], usernames: Sequence[str]) -> list[lis
     return batches
 
 
-SOURCE = SourceType(
+SOURCE = base.SourceType(
     settings=XSettings,
     channel="x",
     display="X",
